@@ -1,0 +1,44 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Build script of the `hggt_ros` ament_python package (also a plain pip package)."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE_NAME = "hggt_ros"
+
+setup(
+    name=PACKAGE_NAME,
+    version="0.1.0",
+    packages=find_packages(include=["hggt_core", "hggt_core.*", "hggt_ros", "hggt_ros.*"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE_NAME}"]),
+        (f"share/{PACKAGE_NAME}", ["package.xml"]),
+        (f"share/{PACKAGE_NAME}/launch", glob("launch/*.launch.py")),
+        (f"share/{PACKAGE_NAME}/config", glob("config/*.yaml") + glob("config/*.rviz")),
+    ],
+    python_requires=">=3.10",
+    install_requires=["numpy>=1.24", "torch>=2.2", "safetensors>=0.4"],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "ruff==0.17.6",
+            "mypy>=1.10",
+            "smplx==0.1.28",
+            "onnx>=1.16",
+            "onnxruntime>=1.18",
+            "onnxscript>=0.2",
+        ],
+        "ros": ["ros-jazzy-rclpy", "ros-jazzy-sensor-msgs"],
+        "onnx": ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.2"],
+        "trt": ["tensorrt>=10"],
+        "train": ["tensorboard>=2.14"],
+    },
+    zip_safe=True,
+    maintainer="HGGT-ROS Authors",
+    maintainer_email="hggt-ros@example.org",
+    description="Multi-view 3D hand mesh and camera estimation (HGGT) for ROS 2",
+    license="Apache-2.0",
+    entry_points={"console_scripts": []},
+)

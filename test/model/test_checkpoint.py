@@ -1,0 +1,153 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Checkpoint loading on small files the tests write themselves."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from hggt_core.model import HGGT
+from hggt_core.model.checkpoint import (
+    CheckpointError,
+    load_hggt_checkpoint,
+    load_vggt_checkpoint,
+    read_state_dict,
+)
+
+IMAGES = torch.rand(1, 2, 3, 28, 28)
+
+
+def _fresh_like(model: HGGT, seed: int = 1) -> HGGT:
+    torch.manual_seed(seed)
+    return HGGT(model.config).eval()
+
+
+def _assert_same_predictions(a: HGGT, b: HGGT) -> None:
+    out_a, out_b = a(IMAGES), b(IMAGES)
+    torch.testing.assert_close(out_a.hand_pose, out_b.hand_pose, atol=0, rtol=0)
+    torch.testing.assert_close(out_a.pose_enc, out_b.pose_enc, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("layout", ["flat.pt", "nested.pt", "ddp.pth", "weights.safetensors"])
+def test_released_layouts_load(tiny_model: HGGT, tmp_path: Path, layout: str) -> None:
+    state = {k: v.clone() for k, v in tiny_model.state_dict().items()}
+    path = tmp_path / layout
+    if layout == "flat.pt":
+        torch.save(state, path)
+    elif layout == "nested.pt":
+        torch.save({"model": state, "epoch": 3}, path)
+    elif layout == "ddp.pth":
+        torch.save({f"module.{k}": v for k, v in state.items()}, path)
+    else:
+        save_file(state, str(path))
+    other = _fresh_like(tiny_model)
+    load_hggt_checkpoint(other, path)
+    _assert_same_predictions(other, tiny_model)
+
+
+def test_unused_dense_heads_are_ignored(tiny_model: HGGT, tmp_path: Path) -> None:
+    state = dict(tiny_model.state_dict())
+    state["depth_head.projects.0.weight"] = torch.zeros(4, 4)
+    state["point_head.scratch.output_conv2.0.bias"] = torch.zeros(4)
+    torch.save(state, tmp_path / "hggt.pt")
+    other = _fresh_like(tiny_model)
+    load_hggt_checkpoint(other, tmp_path / "hggt.pt")
+    _assert_same_predictions(other, tiny_model)
+
+
+def test_half_precision_weights_are_cast_to_the_model_dtype(
+    tiny_model: HGGT, tmp_path: Path
+) -> None:
+    state = {k: v.to(torch.bfloat16) for k, v in tiny_model.state_dict().items()}
+    save_file(state, str(tmp_path / "bf16.safetensors"))
+    other = _fresh_like(tiny_model)
+    load_hggt_checkpoint(other, tmp_path / "bf16.safetensors")
+    weight = other.mano_head.embed_shape.weight
+    assert weight.dtype == torch.float32
+    torch.testing.assert_close(weight, state["mano_head.embed_shape.weight"].float())
+
+
+def test_mismatch_lists_missing_unexpected_and_wrong_shape_keys(
+    tiny_model: HGGT, tmp_path: Path
+) -> None:
+    state = dict(tiny_model.state_dict())
+    del state["mano_head.shape_token"]
+    state["mano_head.extra_token"] = torch.zeros(3)
+    state["camera_head.embed_pose.bias"] = torch.zeros(5)
+    torch.save(state, tmp_path / "bad.pt")
+    with pytest.raises(CheckpointError) as error:
+        load_hggt_checkpoint(_fresh_like(tiny_model), tmp_path / "bad.pt")
+    message = str(error.value)
+    assert "1 missing keys: mano_head.shape_token" in message
+    assert "1 unexpected keys: mano_head.extra_token" in message
+    assert "camera_head.embed_pose.bias: file (5,) vs model (64,)" in message
+
+
+def test_other_configuration_is_rejected(tiny_model: HGGT, tmp_path: Path) -> None:
+    torch.save(tiny_model.state_dict(), tmp_path / "tiny.pt")
+    wider = HGGT(dataclasses.replace(tiny_model.config, embed_dim=48, num_heads=3))
+    with pytest.raises(CheckpointError, match="wrong shape"):
+        load_hggt_checkpoint(wider, tmp_path / "tiny.pt")
+
+
+def test_vggt_checkpoint_initialises_backbone_and_camera_head(
+    tiny_model: HGGT, tmp_path: Path
+) -> None:
+    vggt_state = {
+        k: v for k, v in tiny_model.state_dict().items() if not k.startswith("mano_head.")
+    }
+    vggt_state["track_head.feature_extractor.norm.weight"] = torch.ones(8)
+    torch.save(vggt_state, tmp_path / "vggt.pt")
+    other = _fresh_like(tiny_model)
+    mano_before = {k: v.clone() for k, v in other.mano_head.state_dict().items()}
+    load_vggt_checkpoint(other, tmp_path / "vggt.pt")
+    torch.testing.assert_close(
+        other.aggregator.state_dict(), tiny_model.aggregator.state_dict(), atol=0, rtol=0
+    )
+    torch.testing.assert_close(
+        other.camera_head.state_dict(), tiny_model.camera_head.state_dict(), atol=0, rtol=0
+    )
+    torch.testing.assert_close(other.mano_head.state_dict(), mano_before, atol=0, rtol=0)
+
+
+def test_vggt_checkpoint_without_camera_head_is_rejected(tiny_model: HGGT, tmp_path: Path) -> None:
+    state = {k: v for k, v in tiny_model.state_dict().items() if k.startswith("aggregator.")}
+    torch.save(state, tmp_path / "partial.pt")
+    with pytest.raises(CheckpointError, match=r"missing keys: camera_head\."):
+        load_vggt_checkpoint(_fresh_like(tiny_model), tmp_path / "partial.pt")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match=r"checkpoint not found: .*absent\.pt"):
+        read_state_dict(tmp_path / "absent.pt")
+
+
+@pytest.mark.parametrize("name", ["cut.pt", "cut.safetensors"])
+def test_corrupt_file(tiny_model: HGGT, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    if path.suffix == ".pt":
+        torch.save(tiny_model.state_dict(), path)
+    else:
+        save_file(dict(tiny_model.state_dict()), str(path))
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(CheckpointError, match="corrupt"):
+        read_state_dict(path)
+
+
+class _Payload:
+    """Stands in for arbitrary code a malicious pickle could carry."""
+
+
+def test_pickled_objects_are_refused(tmp_path: Path) -> None:
+    torch.save({"weight": torch.zeros(2), "payload": _Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(CheckpointError, match="refused"):
+        read_state_dict(tmp_path / "evil.pt")
+
+
+def test_non_tensor_content_is_rejected(tmp_path: Path) -> None:
+    torch.save({"weight": [1, 2, 3]}, tmp_path / "list.pt")
+    with pytest.raises(CheckpointError, match="mapping of parameter names to tensors"):
+        read_state_dict(tmp_path / "list.pt")
