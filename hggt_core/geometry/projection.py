@@ -114,8 +114,8 @@ def project_points(
             returned depth is not altered.
 
     Returns:
-        uv: [..., N, 2] pixel coordinates (u right, v down; pixel centres at integers as in
-            OpenCV).
+        uv: [..., N, 2] pixel coordinates (u right, v down; the top-left pixel's centre at
+            (0.5, 0.5), the convention of :mod:`hggt_core.pipeline.types`).
         depth: [..., N] z in the camera frame (negative behind the camera).
     """
     points_cam = transform_points(cam_from_world, points_world)

@@ -9,18 +9,21 @@ wrong-shape keys, so a user sees at once whether the file fits the configuration
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import pickle
 import zipfile
 from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file as load_safetensors
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file as save_safetensors
 from torch import Tensor, nn
 
-from hggt_core.model.hggt import HGGT
+from hggt_core.model.hggt import HGGT, HGGTConfig
 
 _LOG = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ VGGT_PREFIXES = ("aggregator.", "camera_head.")
 UNUSED_HEAD_PREFIXES = ("depth_head.", "point_head.", "track_head.")
 """Dense heads that VGGT (and the HGGT training code) carry but HGGT inference never runs."""
 _NESTED_STATE_KEYS = ("model", "state_dict")
+_CONFIG_KEY = "hggt_config"
 _DDP_PREFIX = "module."
 _LISTED_KEYS = 8
 
@@ -37,11 +41,27 @@ class CheckpointError(RuntimeError):
     """A checkpoint file is missing, unreadable, or does not fit the model."""
 
 
-def read_state_dict(path: str | Path) -> dict[str, Tensor]:
-    """Read a flat ``name -> tensor`` mapping from ``.safetensors`` or a torch file.
+@dataclass(frozen=True)
+class CheckpointContents:
+    """What a checkpoint file holds.
+
+    Attributes:
+        state: parameter name -> tensor (DDP ``module.`` prefixes stripped).
+        config: the network configuration saved with the weights by
+            :func:`save_hggt_checkpoint`, or None (the released files carry none: they are
+            the default :class:`HGGTConfig`).
+    """
+
+    state: dict[str, Tensor]
+    config: HGGTConfig | None
+
+
+def read_checkpoint(path: str | Path) -> CheckpointContents:
+    """Read a ``.safetensors`` or torch checkpoint without executing any pickled code.
 
     Torch files may hold the mapping directly or under a ``model`` / ``state_dict`` key
-    (training checkpoints); a DDP ``module.`` prefix is stripped.
+    (training checkpoints), optionally next to an ``hggt_config`` dictionary; safetensors
+    files keep the configuration as JSON in their metadata.
 
     Raises:
         CheckpointError: missing file, corrupt file, or content that is not a tensor mapping.
@@ -51,19 +71,34 @@ def read_state_dict(path: str | Path) -> dict[str, Tensor]:
         raise CheckpointError(f"checkpoint not found: {path}")
     if path.suffix == ".safetensors":
         try:
-            raw: object = load_safetensors(str(path), device="cpu")
+            with safe_open(str(path), framework="pt", device="cpu") as handle:
+                metadata = handle.metadata() or {}
+                state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 (not a dict)
         except (SafetensorError, OSError) as error:
             raise CheckpointError(f"corrupt safetensors checkpoint {path}: {error}") from error
-    else:
-        try:
-            raw = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as error:
-            raise CheckpointError(
-                f"refused to load {path}: it holds objects other than tensors ({error})"
-            ) from error
-        except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as error:
-            raise CheckpointError(f"corrupt torch checkpoint {path}: {error}") from error
-    return _flat_tensor_mapping(raw, path)
+        config_json = metadata.get(_CONFIG_KEY)
+        config = None if config_json is None else _config_from_dict(json.loads(config_json), path)
+        return CheckpointContents(_flat_tensor_mapping(state, path), config)
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"refused to load {path}: it holds objects other than tensors ({error})"
+        ) from error
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"corrupt torch checkpoint {path}: {error}") from error
+    config = None
+    if isinstance(raw, Mapping) and isinstance(raw.get(_CONFIG_KEY), Mapping):
+        config = _config_from_dict(raw[_CONFIG_KEY], path)
+    return CheckpointContents(_flat_tensor_mapping(raw, path), config)
+
+
+def _config_from_dict(values: Mapping[str, object], path: Path) -> HGGTConfig:
+    known = {item.name for item in fields(HGGTConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise CheckpointError(f"{path} stores an unknown configuration field(s): {unknown}")
+    return HGGTConfig(**values)  # type: ignore[arg-type]
 
 
 def _flat_tensor_mapping(raw: object, path: Path) -> dict[str, Tensor]:
@@ -79,6 +114,36 @@ def _flat_tensor_mapping(raw: object, path: Path) -> dict[str, Tensor]:
     return {key.removeprefix(_DDP_PREFIX): value for key, value in raw.items()}
 
 
+def save_hggt_checkpoint(model: HGGT, path: str | Path) -> None:
+    """Write the weights and configuration as ``.safetensors`` (atomically).
+
+    :func:`build_hggt_from_checkpoint` rebuilds the same network from the file alone.
+    """
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise ValueError(f"checkpoints are written as .safetensors, got {path}")
+    state = {key: value.detach().contiguous() for key, value in model.state_dict().items()}
+    metadata = {_CONFIG_KEY: json.dumps(asdict(model.config))}
+    partial = path.with_name(path.name + ".partial")
+    save_safetensors(state, str(partial), metadata=metadata)
+    os.replace(partial, path)
+
+
+def build_hggt_from_checkpoint(path: str | Path) -> HGGT:
+    """Build the network a checkpoint describes and load its weights (in eval mode).
+
+    Files without a stored configuration (the released HGGT weights) get the default
+    :class:`HGGTConfig`.
+
+    Raises:
+        CheckpointError: the file is unusable or does not fit its configuration.
+    """
+    contents = read_checkpoint(path)
+    model = HGGT(contents.config or HGGTConfig())
+    _load_checked(model, _without_unused_heads(contents.state), path, required_prefixes=("",))
+    return model.eval()
+
+
 def load_hggt_checkpoint(model: HGGT, path: str | Path) -> None:
     """Load released HGGT weights (``aggregator.*``, ``camera_head.*``, ``mano_head.*``).
 
@@ -88,7 +153,7 @@ def load_hggt_checkpoint(model: HGGT, path: str | Path) -> None:
     Raises:
         CheckpointError: the file is unusable or does not fit the model's configuration.
     """
-    state = _without_prefixes(read_state_dict(path), UNUSED_HEAD_PREFIXES)
+    state = _without_unused_heads(read_checkpoint(path).state)
     _load_checked(model, state, path, required_prefixes=("",))
 
 
@@ -100,16 +165,15 @@ def load_vggt_checkpoint(model: HGGT, path: str | Path) -> None:
     Raises:
         CheckpointError: the file is unusable or its aggregator / camera head do not fit.
     """
-    state = _without_prefixes(read_state_dict(path), UNUSED_HEAD_PREFIXES)
+    state = _without_unused_heads(read_checkpoint(path).state)
     _load_checked(model, state, path, required_prefixes=VGGT_PREFIXES)
 
 
-def _without_prefixes(state: dict[str, Tensor], prefixes: Iterable[str]) -> dict[str, Tensor]:
-    prefixes = tuple(prefixes)
-    ignored = [key for key in state if key.startswith(prefixes)]
+def _without_unused_heads(state: dict[str, Tensor]) -> dict[str, Tensor]:
+    ignored = [key for key in state if key.startswith(UNUSED_HEAD_PREFIXES)]
     if ignored:
         _LOG.info("ignoring %d keys of heads HGGT does not use", len(ignored))
-    return {key: value for key, value in state.items() if not key.startswith(prefixes)}
+    return {key: value for key, value in state.items() if not key.startswith(UNUSED_HEAD_PREFIXES)}
 
 
 def _load_checked(

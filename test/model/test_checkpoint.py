@@ -9,12 +9,14 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from hggt_core.model import HGGT
+from hggt_core.model import HGGT, HGGTConfig
 from hggt_core.model.checkpoint import (
     CheckpointError,
+    build_hggt_from_checkpoint,
     load_hggt_checkpoint,
     load_vggt_checkpoint,
-    read_state_dict,
+    read_checkpoint,
+    save_hggt_checkpoint,
 )
 
 IMAGES = torch.rand(1, 2, 3, 28, 28)
@@ -122,7 +124,7 @@ def test_vggt_checkpoint_without_camera_head_is_rejected(tiny_model: HGGT, tmp_p
 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match=r"checkpoint not found: .*absent\.pt"):
-        read_state_dict(tmp_path / "absent.pt")
+        read_checkpoint(tmp_path / "absent.pt")
 
 
 @pytest.mark.parametrize("name", ["cut.pt", "cut.safetensors"])
@@ -134,7 +136,7 @@ def test_corrupt_file(tiny_model: HGGT, tmp_path: Path, name: str) -> None:
         save_file(dict(tiny_model.state_dict()), str(path))
     path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(CheckpointError, match="corrupt"):
-        read_state_dict(path)
+        read_checkpoint(path)
 
 
 class _Payload:
@@ -144,10 +146,42 @@ class _Payload:
 def test_pickled_objects_are_refused(tmp_path: Path) -> None:
     torch.save({"weight": torch.zeros(2), "payload": _Payload()}, tmp_path / "evil.pt")
     with pytest.raises(CheckpointError, match="refused"):
-        read_state_dict(tmp_path / "evil.pt")
+        read_checkpoint(tmp_path / "evil.pt")
 
 
 def test_non_tensor_content_is_rejected(tmp_path: Path) -> None:
     torch.save({"weight": [1, 2, 3]}, tmp_path / "list.pt")
     with pytest.raises(CheckpointError, match="mapping of parameter names to tensors"):
-        read_state_dict(tmp_path / "list.pt")
+        read_checkpoint(tmp_path / "list.pt")
+
+
+def test_saved_checkpoint_rebuilds_the_same_network(tiny_model: HGGT, tmp_path: Path) -> None:
+    save_hggt_checkpoint(tiny_model, tmp_path / "tiny.safetensors")
+    assert not list(tmp_path.glob("*.partial"))
+    rebuilt = build_hggt_from_checkpoint(tmp_path / "tiny.safetensors")
+    assert rebuilt.config == tiny_model.config
+    assert not rebuilt.training
+    _assert_same_predictions(rebuilt, tiny_model)
+
+
+def test_torch_training_checkpoint_carries_its_config(tiny_model: HGGT, tmp_path: Path) -> None:
+    config = dataclasses.asdict(tiny_model.config)
+    torch.save({"model": tiny_model.state_dict(), "hggt_config": config}, tmp_path / "step.pt")
+    assert read_checkpoint(tmp_path / "step.pt").config == tiny_model.config
+    _assert_same_predictions(build_hggt_from_checkpoint(tmp_path / "step.pt"), tiny_model)
+
+
+def test_released_files_have_no_config(tiny_model: HGGT, tmp_path: Path) -> None:
+    save_file(dict(tiny_model.state_dict()), str(tmp_path / "release.safetensors"))
+    assert read_checkpoint(tmp_path / "release.safetensors").config is None
+
+
+def test_unknown_config_field_is_rejected(tiny_model: HGGT, tmp_path: Path) -> None:
+    config = {**dataclasses.asdict(tiny_model.config), "enable_depth": True}
+    torch.save({"model": tiny_model.state_dict(), "hggt_config": config}, tmp_path / "x.pt")
+    with pytest.raises(CheckpointError, match="enable_depth"):
+        read_checkpoint(tmp_path / "x.pt")
+
+
+def test_default_config_is_the_release() -> None:
+    assert HGGTConfig().embed_dim == 1024 and HGGTConfig().patch_embed == "dinov2_vitl14_reg"

@@ -1,0 +1,7 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The ``hggt`` command: ``infer``, ``bag`` and ``demo`` (see ``hggt --help``)."""
+
+from hggt_core.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,110 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Argument parsing, logging and error reporting of the ``hggt`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hggt_core.cli import commands, demo
+from hggt_core.io.images import ImageReadError
+from hggt_core.io.rosbag_sink import RosbagSinkError
+from hggt_core.io.rosbag_source import RosbagSourceError
+from hggt_core.mano.io import ManoFileError
+from hggt_core.mano.joints import FingertipConvention
+from hggt_core.model.checkpoint import CheckpointError
+from hggt_core.pipeline.factory import ENGINE_NAMES, PRECISIONS, PipelineSpec
+from hggt_core.pipeline.localise import LOCALISER_NAMES
+
+# Errors that describe bad input: reported in one line, exit status 1, no traceback.
+_USER_ERRORS = (
+    CheckpointError,
+    ManoFileError,
+    ImageReadError,
+    RosbagSourceError,
+    RosbagSinkError,
+    FileNotFoundError,
+    NotADirectoryError,
+    ImportError,
+    ValueError,
+)
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("model and pipeline")
+    group.add_argument("--checkpoint", type=Path, help="HGGT weights (.pt, .pth, .safetensors)")
+    group.add_argument("--mano-dir", type=Path, help="folder with MANO_RIGHT.pkl, MANO_LEFT.pkl")
+    group.add_argument("--engine", choices=ENGINE_NAMES, default="torch")
+    group.add_argument("--device", default="cpu", help='torch device, e.g. "cuda:0"')
+    group.add_argument("--precision", choices=tuple(PRECISIONS), default="fp32")
+    group.add_argument(
+        "--detector",
+        choices=LOCALISER_NAMES,
+        default="crop",
+        help='hand localisation: "crop" when the views already are hand crops (default)',
+    )
+    group.add_argument("--side", choices=("right", "left"), default="right", help="crop mode")
+    group.add_argument("--crop-size", type=int, help="model input side (multiple of 14)")
+    group.add_argument("--min-views", type=int, default=1)
+    group.add_argument(
+        "--fingertips", choices=[c.value for c in FingertipConvention], default="freihand"
+    )
+    group.add_argument("--smooth", action="store_true", help="One-Euro temporal filter")
+    group.add_argument(
+        "--known-intrinsics", action="store_true", help="report given K instead of estimated"
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hggt", description="Multi-view 3D hand meshes and cameras (HGGT)."
+    )
+    commands_parser = parser.add_subparsers(dest="command", required=True)
+    common = _common_options()
+    commands.add_infer_parser(commands_parser, common)
+    commands.add_bag_parser(commands_parser, common)
+    demo.add_demo_parser(commands_parser, common)
+    return parser
+
+
+def spec_from_args(args: argparse.Namespace) -> PipelineSpec:
+    """The pipeline settings given on the command line."""
+    return PipelineSpec(
+        checkpoint=args.checkpoint,
+        mano_dir=args.mano_dir,
+        engine=args.engine,
+        device=args.device,
+        precision=args.precision,
+        localiser=args.detector,
+        side=args.side,
+        crop_size=args.crop_size,
+        min_views=args.min_views,
+        fingertips=args.fingertips,
+        temporal_filter=args.smooth,
+        use_known_intrinsics=args.known_intrinsics,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``hggt`` command; returns the exit status (0 ok, 1 bad input, 2 usage)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        status: int = args.run(args, spec_from_args(args))
+    except _USER_ERRORS as error:
+        print(f"hggt {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"hggt {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return status

@@ -1,0 +1,356 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Write hand results to a rosbag2 with exactly the node's topics and types.
+
+Topics (contents in :mod:`hggt_core.io.ros_schema` and :mod:`hggt_core.io.ros_markers`):
+
+* ``/hand/mano`` ``sensor_msgs/msg/JointState``: one message per frameset, with no names
+  when no hand was found (a heartbeat a planner can rely on);
+* ``/hand/right/joints``, ``/hand/left/joints`` ``geometry_msgs/msg/PoseArray``: per hand;
+* ``/hand/markers`` ``visualization_msgs/msg/MarkerArray``: per frameset with hands;
+* ``/tf`` ``tf2_msgs/msg/TFMessage``: the estimated cameras of the frameset's best-scoring
+  hand (two hands would give two estimates of the same frames) and optional hand frames.
+
+Every header stamp is the frameset's reference stamp and the bag timestamp is that stamp in
+nanoseconds, so ``ros2 bag play`` replays the results at the pace of the input. Each hand's
+messages are in the optical frame of its reference view (``HandResult.views_used[0]``).
+Messages are serialised with the rosbags ROS 2 Jazzy type store (type hashes and definitions
+in the bag), metadata version 8 by default, which Iron, Jazzy and later read (9 optional).
+
+The bag is written into a hidden temporary directory beside the output and renamed into
+place by :meth:`RosbagSink.close`, so an interrupted run never leaves a half-written bag.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability
+from rosbags.interfaces import QosTime as _QosTime
+from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.typesys import Stores, get_typestore
+from rosbags.typesys.stores import ros2_jazzy as msgs
+
+from hggt_core.io import ros_markers, ros_schema
+from hggt_core.io.ros_markers import MarkerSpec, MarkerStyle
+from hggt_core.io.ros_schema import TransformSpec
+from hggt_core.pipeline.types import FrameSet, HandResult
+
+if TYPE_CHECKING:
+    from rosbags.interfaces import Connection
+
+_INFINITE = _QosTime(2147483647, 4294967295)  # how rosbag2 records rmw's infinite durations
+_UNIT_QUATERNION = msgs.geometry_msgs__msg__Quaternion(0.0, 0.0, 0.0, 1.0)
+_NO_BYTES = np.zeros(0, dtype=np.uint8)
+
+
+class RosbagSinkError(ValueError):
+    """The output bag cannot be written as asked (exists, bad storage, bad results)."""
+
+
+def _qos(depth: int) -> Qos:
+    """Reliable, volatile, keep-last ``depth``: what the node's publishers offer."""
+    return Qos(
+        QosHistory.KEEP_LAST, depth, QosReliability.RELIABLE, QosDurability.VOLATILE,
+        _INFINITE, _INFINITE, QosLiveliness.AUTOMATIC, _INFINITE, False,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RosbagSinkConfig:
+    """Output bag settings.
+
+    Attributes:
+        storage: ``"sqlite3"`` (``.db3``, the rosbag2 default) or ``"mcap"``.
+        version: rosbag2 metadata version, 8 (Iron and later) or 9 (Jazzy and later).
+        overwrite: replace an existing bag at the output path (never anything else).
+        camera_prefix: prepended to camera frame ids in ``/tf`` (``<prefix><frame_id>``).
+        hand_frame_prefix: publish ``<prefix><side>_wrist`` in ``/tf``; None: no hand frames.
+        all_hand_joints: with ``hand_frame_prefix``, publish all 21 joint frames.
+        markers: marker style; None writes no ``/hand/markers``.
+    """
+
+    storage: Literal["sqlite3", "mcap"] = "sqlite3"
+    version: Literal[8, 9] = 8
+    overwrite: bool = False
+    camera_prefix: str = "hggt/"
+    hand_frame_prefix: str | None = None
+    all_hand_joints: bool = False
+    markers: MarkerStyle | None = field(default_factory=MarkerStyle)
+
+
+def _time(stamp_s: float) -> msgs.builtin_interfaces__msg__Time:
+    sec = math.floor(stamp_s)
+    nanosec = round((stamp_s - sec) * 1e9)  # exact difference, so only this rounding
+    if nanosec >= 1_000_000_000:
+        sec, nanosec = sec + 1, nanosec - 1_000_000_000
+    return msgs.builtin_interfaces__msg__Time(sec, nanosec)
+
+
+def _header(stamp_s: float, frame_id: str) -> msgs.std_msgs__msg__Header:
+    return msgs.std_msgs__msg__Header(_time(stamp_s), frame_id)
+
+
+def _marker(spec: MarkerSpec) -> msgs.visualization_msgs__msg__Marker:
+    color = msgs.std_msgs__msg__ColorRGBA
+    point = msgs.geometry_msgs__msg__Point
+    lifetime = _time(spec.lifetime_s)
+    return msgs.visualization_msgs__msg__Marker(
+        header=_header(spec.stamp_s, spec.frame_id),
+        ns=spec.ns,
+        id=spec.id,
+        type=spec.type,
+        action=spec.action,
+        pose=msgs.geometry_msgs__msg__Pose(point(0.0, 0.0, 0.0), _UNIT_QUATERNION),
+        scale=msgs.geometry_msgs__msg__Vector3(*spec.scale),
+        color=color(*spec.color),
+        lifetime=msgs.builtin_interfaces__msg__Duration(lifetime.sec, lifetime.nanosec),
+        frame_locked=False,
+        points=[point(*xyz) for xyz in spec.points.tolist()],
+        colors=[] if spec.colors is None else [color(*rgba) for rgba in spec.colors.tolist()],
+        texture_resource="",
+        texture=msgs.sensor_msgs__msg__CompressedImage(_header(0.0, ""), "", _NO_BYTES),
+        uv_coordinates=[],
+        text="",
+        mesh_resource="",
+        mesh_file=msgs.visualization_msgs__msg__MeshFile("", _NO_BYTES),
+        mesh_use_embedded_materials=False,
+    )
+
+
+def _transform(spec: TransformSpec) -> msgs.geometry_msgs__msg__TransformStamped:
+    return msgs.geometry_msgs__msg__TransformStamped(
+        header=_header(spec.stamp_s, spec.parent),
+        child_frame_id=spec.child,
+        transform=msgs.geometry_msgs__msg__Transform(
+            msgs.geometry_msgs__msg__Vector3(*spec.translation.tolist()),
+            msgs.geometry_msgs__msg__Quaternion(*spec.quaternion_xyzw.tolist()),
+        ),
+    )
+
+
+def _pose_array(
+    poses: npt.NDArray[np.float64], stamp_s: float, frame_id: str
+) -> msgs.geometry_msgs__msg__PoseArray:
+    return msgs.geometry_msgs__msg__PoseArray(
+        header=_header(stamp_s, frame_id),
+        poses=[
+            msgs.geometry_msgs__msg__Pose(
+                msgs.geometry_msgs__msg__Point(*row[:3]),
+                msgs.geometry_msgs__msg__Quaternion(*row[3:]),
+            )
+            for row in poses.tolist()
+        ],
+    )
+
+
+class RosbagSink:
+    """Writes one frameset's hand results at a time; use as a context manager.
+
+    Example:
+        >>> with RosbagSink("out_bag", faces, source.frame_ids) as sink:  # doctest: +SKIP
+        ...     for frameset in source:
+        ...         sink.write(frameset, predictor(frameset))
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        faces: npt.NDArray[np.integer],
+        frame_ids: Mapping[str, str] | None = None,
+        config: RosbagSinkConfig | None = None,
+    ) -> None:
+        """Check the output path and open the bag in a temporary directory beside it.
+
+        Args:
+            path: the output bag directory (created by :meth:`close`).
+            faces: [1538, 3] MANO triangles for the mesh markers.
+            frame_ids: view name -> its camera's optical frame id (e.g.
+                ``RosbagSource.frame_ids``); views not given use their name without leading
+                slashes.
+            config: settings; the :class:`RosbagSinkConfig` defaults when None.
+
+        Raises:
+            RosbagSinkError: the output exists and ``overwrite`` is off, or it exists and is
+                not a rosbag2 directory, or an unknown storage / version.
+        """
+        self._config = RosbagSinkConfig() if config is None else config
+        self._path = Path(path)
+        self._faces = np.asarray(faces)
+        self._frame_ids = {} if frame_ids is None else dict(frame_ids)
+        storage = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
+        if self._config.storage not in storage or self._config.version not in (8, 9):
+            raise RosbagSinkError(
+                f"unsupported storage {self._config.storage!r} / version {self._config.version}"
+                "; use sqlite3 or mcap, version 8 or 9"
+            )
+        self._check_destination()
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmpdir = Path(tempfile.mkdtemp(prefix=f".{self._path.name}.", dir=self._path.parent))
+        self._typestore = get_typestore(Stores.ROS2_JAZZY)
+        self._writer = Writer(
+            self._tmpdir / self._path.name,
+            version=self._config.version,
+            storage_plugin=storage[self._config.storage],
+        )
+        self._writer.open()
+        self._closed = False
+        self._connections: dict[str, Connection] = {}
+        for topic, (msgtype, depth) in self._topics().items():
+            self._connections[topic] = self._writer.add_connection(
+                topic, msgtype, typestore=self._typestore, offered_qos_profiles=[_qos(depth)]
+            )
+        self.message_counts = dict.fromkeys(self._connections, 0)
+        """Messages written so far per topic."""
+
+    def _topics(self) -> dict[str, tuple[str, int]]:
+        """Topic -> (message type, QoS depth), as the node offers them (tf2_ros uses 100)."""
+        topics = {ros_schema.MANO_TOPIC: ("sensor_msgs/msg/JointState", 10)}
+        for side in ros_schema.HAND_SIDES:
+            topics[ros_schema.joints_topic(side)] = ("geometry_msgs/msg/PoseArray", 10)
+        if self._config.markers is not None:
+            topics[ros_schema.MARKERS_TOPIC] = ("visualization_msgs/msg/MarkerArray", 10)
+        topics[ros_schema.TF_TOPIC] = ("tf2_msgs/msg/TFMessage", 100)
+        return topics
+
+    @property
+    def path(self) -> Path:
+        """The final output path."""
+        return self._path
+
+    def _check_destination(self) -> None:
+        if not self._path.exists():
+            return
+        if not self._config.overwrite:
+            raise RosbagSinkError(f"{self._path} exists; choose another output or overwrite it")
+        is_bag = (self._path / "metadata.yaml").is_file()
+        if not self._path.is_dir() or not (is_bag or not any(self._path.iterdir())):
+            raise RosbagSinkError(f"{self._path} exists and is not a rosbag2; not replacing it")
+
+    def _frame(self, view: str) -> str:
+        return self._frame_ids.get(view, view.lstrip("/"))
+
+    def write(self, frameset: FrameSet, results: Sequence[HandResult]) -> None:
+        """Write the messages of one frameset (every header stamped with its stamp).
+
+        Args:
+            frameset: the input frameset (its stamp, reference view and image sizes).
+            results: its hands, at most one per side, each stamped with ``frameset.stamp_s``.
+
+        Raises:
+            RosbagSinkError: the sink is closed, a result's stamp differs from the
+                frameset's, or two results have the same side.
+        """
+        if self._closed:
+            raise RosbagSinkError(f"{self._path} is already closed")
+        stamp_s = frameset.stamp_s
+        if any(result.stamp_s != stamp_s for result in results):
+            stamps = [result.stamp_s for result in results]
+            raise RosbagSinkError(f"result stamps {stamps} differ from the frameset's {stamp_s}")
+        try:
+            names, positions = ros_schema.mano_joint_state(results)
+        except ValueError as error:
+            raise RosbagSinkError(str(error)) from None
+        hands = sorted(results, key=lambda result: ros_schema.HAND_SIDES.index(result.side))
+        frame = self._frame(hands[0].views_used[0] if hands else frameset.views[0].name)
+        joint_state = msgs.sensor_msgs__msg__JointState(
+            _header(stamp_s, frame), names, np.array(positions), np.zeros(0), np.zeros(0)
+        )
+        self._put(ros_schema.MANO_TOPIC, joint_state, stamp_s)
+        if not hands:
+            return
+        for hand in hands:
+            poses = ros_schema.hand_joint_poses(hand)
+            hand_frame = self._frame(hand.views_used[0])
+            topic = ros_schema.joints_topic(hand.side)
+            self._put(topic, _pose_array(poses, stamp_s, hand_frame), stamp_s)
+        if self._config.markers is not None:
+            self._put(ros_schema.MARKERS_TOPIC, self._marker_array(frameset, hands), stamp_s)
+        self._put(ros_schema.TF_TOPIC, self._tf_message(hands), stamp_s)
+
+    def _marker_array(
+        self, frameset: FrameSet, hands: Sequence[HandResult]
+    ) -> msgs.visualization_msgs__msg__MarkerArray:
+        sizes = {view.name: (view.image.shape[1], view.image.shape[0]) for view in frameset.views}
+        # The store's MarkerArray annotation names the pre-Jazzy Marker; the type store
+        # serialises the Jazzy one given here.
+        markers: list[Any] = [
+            _marker(spec)
+            for hand in hands
+            for spec in ros_markers.hand_markers(
+                hand, self._faces, self._frame(hand.views_used[0]), self._config.markers, sizes
+            )
+        ]
+        return msgs.visualization_msgs__msg__MarkerArray(markers)
+
+    def _tf_message(self, hands: Sequence[HandResult]) -> msgs.tf2_msgs__msg__TFMessage:
+        best = max(hands, key=lambda hand: hand.score)
+        specs = ros_schema.camera_transforms(
+            best, self._frame(best.views_used[0]), self._config.camera_prefix, self._frame_ids
+        )
+        if self._config.hand_frame_prefix is not None:
+            for hand in hands:
+                specs += ros_schema.hand_transforms(
+                    hand,
+                    self._frame(hand.views_used[0]),
+                    self._config.hand_frame_prefix,
+                    self._config.all_hand_joints,
+                )
+        return msgs.tf2_msgs__msg__TFMessage([_transform(spec) for spec in specs])
+
+    def _put(self, topic: str, message: object, stamp_s: float) -> None:
+        connection = self._connections[topic]
+        stamp = _time(stamp_s)
+        data = self._typestore.serialize_cdr(message, connection.msgtype)
+        self._writer.write(connection, stamp.sec * 1_000_000_000 + stamp.nanosec, data)
+        self.message_counts[topic] += 1
+
+    def close(self) -> Path:
+        """Finish the bag and move it to the output path (replacing an old one if allowed).
+
+        Returns:
+            The output path.
+        """
+        if self._closed:
+            return self._path
+        self._closed = True
+        try:
+            self._writer.close()
+            if self._path.exists():
+                self._check_destination()
+                shutil.rmtree(self._path)
+            (self._tmpdir / self._path.name).rename(self._path)
+        finally:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+        return self._path
+
+    def abort(self) -> None:
+        """Discard everything written; the output path is left untouched."""
+        if self._closed:
+            return
+        self._closed = True
+        self._writer.abort()
+        shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    def __enter__(self) -> RosbagSink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -1,0 +1,323 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Framesets from a rosbag2 file (sqlite3 or MCAP), read with the pure-Python ``rosbags``.
+
+Image topics (``sensor_msgs/msg/Image`` or ``sensor_msgs/msg/CompressedImage``) become views
+named after their topics, the first topic being the reference view; messages are decoded by
+:mod:`hggt_core.io.image_encoding` and grouped by the same multi-view synchroniser the node
+uses (:mod:`hggt_core.pipeline.sync`), keyed on ``header.stamp``, in the bag's record order.
+Optional ``sensor_msgs/msg/CameraInfo`` topics give known intrinsics: each image takes the
+latest calibration stamped at or before it (the first one for images that precede them all).
+
+A message that cannot be deserialised or decoded is skipped with a warning and counted in
+:attr:`RosbagSource.skipped_messages`; only a bag that cannot be opened, missing topics and
+wrong message types are fatal (:class:`RosbagSourceError`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rosbags.rosbag2 import Reader
+from rosbags.typesys import Stores, get_typestore
+from rosbags.typesys.stores import ros2_jazzy
+
+from hggt_core.io.image_encoding import ImageEncodingError, decode_compressed, decode_image
+from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncConfig, SyncedSet, SyncStats
+from hggt_core.pipeline.types import FloatArray, FrameSet, ImageArray, View
+
+if TYPE_CHECKING:
+    from rosbags.interfaces import Connection
+
+_LOG = logging.getLogger(__name__)
+
+CameraInfo = ros2_jazzy.sensor_msgs__msg__CameraInfo
+CompressedImage = ros2_jazzy.sensor_msgs__msg__CompressedImage
+Image = ros2_jazzy.sensor_msgs__msg__Image
+Header = ros2_jazzy.std_msgs__msg__Header
+
+IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
+"""Message types accepted on image topics."""
+CAMERA_INFO_TYPE = "sensor_msgs/msg/CameraInfo"
+"""Message type accepted on camera_info topics."""
+
+
+class RosbagSourceError(ValueError):
+    """The bag cannot be read as asked: missing, unreadable, without the topics, wrong types."""
+
+
+def _seconds(header: Header) -> float:
+    return header.stamp.sec + header.stamp.nanosec * 1e-9
+
+
+class _Calibrations:
+    """Time-ordered known intrinsics of one view, with the image size they are valid for."""
+
+    def __init__(self) -> None:
+        self.stamps_s: list[float] = []
+        self.entries: list[tuple[FloatArray, tuple[int, int]]] = []
+        self.warned = False
+
+    def add(self, stamp_s: float, matrix: FloatArray, size: tuple[int, int]) -> None:
+        index = bisect.bisect_right(self.stamps_s, stamp_s)
+        self.stamps_s.insert(index, stamp_s)
+        self.entries.insert(index, (matrix, size))
+
+    def at(self, stamp_s: float) -> tuple[FloatArray, tuple[int, int]] | None:
+        if not self.entries:
+            return None
+        return self.entries[max(bisect.bisect_right(self.stamps_s, stamp_s) - 1, 0)]
+
+
+class RosbagSource:
+    """Iterates over the synchronised framesets of a rosbag2 file, lazily.
+
+    Example:
+        >>> source = RosbagSource("run.bag", ["/cam0/image_raw", "/cam1/image_raw/compressed"])
+        >>> for frameset in source:  # doctest: +SKIP
+        ...     print(frameset.stamp_s, [view.name for view in frameset.views])
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        image_topics: Sequence[str],
+        camera_info_topics: Mapping[str, str] | None = None,
+        sync: SyncConfig | None = None,
+    ) -> None:
+        """Open the bag once to check the topics (nothing is decoded yet).
+
+        Args:
+            path: a rosbag2 directory (with ``metadata.yaml``) or a single ``.db3`` /
+                ``.mcap`` file.
+            image_topics: image topics, reference first; a name without its leading slash
+                also matches. Views are named after the bag's topic names.
+            camera_info_topics: image topic -> its ``CameraInfo`` topic, for known intrinsics.
+            sync: synchroniser settings; the :class:`SyncConfig` defaults when None.
+
+        Raises:
+            RosbagSourceError: no or repeated topics, a bag that is missing or unreadable,
+                topics not in the bag (the message lists the bag's topics), or topics whose
+                message type is not an image / camera info.
+        """
+        if not image_topics or len(set(image_topics)) != len(image_topics):
+            raise RosbagSourceError(f"give distinct image topics, got {list(image_topics)}")
+        self._path = Path(path)
+        self._sync = SyncConfig() if sync is None else sync
+        self._typestore = get_typestore(Stores.ROS2_JAZZY)
+        self._skipped = 0
+        self._sync_stats: SyncStats | None = None
+        with self._open() as reader:
+            available = {c.topic: c.msgtype for c in reader.connections}
+            views = [self._resolve(topic, available, IMAGE_TYPES) for topic in image_topics]
+            self._info_topics: dict[str, str] = {}
+            for image, info in ({} if camera_info_topics is None else camera_info_topics).items():
+                view = self._match(image, available)
+                if view is None or view not in views:
+                    raise RosbagSourceError(
+                        f"camera_info {info!r} is given for {image!r}, which is not one of the "
+                        f"image topics {views}"
+                    )
+                self._info_topics[view] = self._resolve(info, available, (CAMERA_INFO_TYPE,))
+            self._views = tuple(views)
+            self._counts = {
+                view: sum(c.msgcount for c in reader.connections if c.topic == view)
+                for view in views
+            }
+            self._frame_ids = {view: self._first_frame_id(reader, view) for view in views}
+
+    @property
+    def path(self) -> Path:
+        """The bag."""
+        return self._path
+
+    @property
+    def views(self) -> tuple[str, ...]:
+        """View names (the bag's image topic names), reference first."""
+        return self._views
+
+    @property
+    def message_count(self) -> int:
+        """Image messages on the selected topics (a progress total)."""
+        return sum(self._counts.values())
+
+    @property
+    def reference_message_count(self) -> int:
+        """Messages of the reference topic, about the number of framesets a full bag yields."""
+        return self._counts[self._views[0]]
+
+    @property
+    def frame_ids(self) -> dict[str, str]:
+        """View name -> ``header.frame_id`` of its first message (the view name if empty)."""
+        return dict(self._frame_ids)
+
+    @property
+    def skipped_messages(self) -> int:
+        """Image messages skipped as undecodable so far."""
+        return self._skipped
+
+    @property
+    def sync_stats(self) -> SyncStats | None:
+        """The synchroniser's counters after the latest iteration (None before any)."""
+        return self._sync_stats
+
+    def __iter__(self) -> Iterator[FrameSet]:
+        """Yield the framesets in stamp order; each iteration re-reads the bag."""
+        synchroniser = MultiViewSynchroniser[View](self._views, self._sync)
+        try:
+            with self._open() as reader:
+                calibrations = self._read_calibrations(reader)
+                connections = [c for c in reader.connections if c.topic in self._counts]
+                newest_s: float | None = None
+                for connection, log_ns, raw in reader.messages(connections=connections):
+                    view = self._decode(connection, log_ns, raw, calibrations)
+                    if view is None:
+                        continue
+                    newest_s = view.stamp_s if newest_s is None else max(newest_s, view.stamp_s)
+                    yield from map(_frameset, synchroniser.push(view.name, view.stamp_s, view))
+                if newest_s is not None:
+                    # End of the bag: nothing else will arrive, so no set needs to wait more.
+                    final = synchroniser.poll(newest_s + self._sync.max_wait_s)
+                    yield from map(_frameset, final)
+        finally:
+            self._sync_stats = synchroniser.stats()
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[Reader]:
+        if not self._path.exists():
+            raise RosbagSourceError(f"no rosbag2 at {self._path}: no such file or directory")
+        if self._path.is_dir() and not (self._path / "metadata.yaml").is_file():
+            raise RosbagSourceError(f"{self._path} is not a rosbag2 directory: no metadata.yaml")
+        try:
+            reader = Reader(self._path)
+            reader.open()
+        except Exception as error:  # rosbags raises several types for damaged bags
+            raise RosbagSourceError(f"cannot open rosbag2 {self._path}: {error}") from error
+        try:
+            yield reader
+        finally:
+            reader.close()
+
+    @staticmethod
+    def _match(topic: str, available: Mapping[str, str]) -> str | None:
+        for candidate in (topic, f"/{topic}"):
+            if candidate in available:
+                return candidate
+        return None
+
+    def _resolve(self, topic: str, available: Mapping[str, str], types: Sequence[str]) -> str:
+        name = self._match(topic, available)
+        if name is None:
+            listing = ", ".join(f"{t} ({available[t]})" for t in sorted(available)) or "none"
+            raise RosbagSourceError(
+                f"topic {topic!r} is not in the bag {self._path}; it has: {listing}"
+            )
+        if available[name] not in types:
+            raise RosbagSourceError(
+                f"topic {name!r} has type {available[name]}, expected {' or '.join(types)}"
+            )
+        return name
+
+    def _first_frame_id(self, reader: Reader, view: str) -> str:
+        connections = [c for c in reader.connections if c.topic == view]
+        for connection, _, raw in reader.messages(connections=connections):
+            try:
+                message = self._typestore.deserialize_cdr(raw, connection.msgtype)
+            except Exception:  # a corrupt first message is reported when read
+                continue
+            if isinstance(message, (Image, CompressedImage)) and message.header.frame_id:
+                return message.header.frame_id
+            break
+        return view.lstrip("/")
+
+    def _read_calibrations(self, reader: Reader) -> dict[str, _Calibrations]:
+        calibrations = {view: _Calibrations() for view in self._info_topics}
+        view_of = {info: view for view, info in self._info_topics.items()}
+        connections = [c for c in reader.connections if c.topic in view_of]
+        if not connections:
+            return calibrations
+        for connection, _, raw in reader.messages(connections=connections):
+            message = self._deserialize(connection, raw)
+            if not isinstance(message, CameraInfo):
+                continue
+            matrix = np.asarray(message.k, dtype=np.float64).reshape(3, 3)
+            if np.isfinite(matrix).all() and matrix[0, 0] > 0 and matrix[1, 1] > 0:
+                size = (message.width, message.height)
+                calibrations[view_of[connection.topic]].add(_seconds(message.header), matrix, size)
+        return calibrations
+
+    def _deserialize(self, connection: Connection, raw: bytes) -> object | None:
+        try:
+            return self._typestore.deserialize_cdr(raw, connection.msgtype)
+        except Exception as error:  # any parse failure of one message is skipped
+            self._skip(connection.topic, f"cannot deserialise {connection.msgtype}: {error!r}")
+            return None
+
+    def _skip(self, topic: str, reason: str) -> None:
+        self._skipped += 1
+        _LOG.warning("skipping a message on %s: %s", topic, reason)
+
+    def _decode(
+        self,
+        connection: Connection,
+        log_ns: int,
+        raw: bytes,
+        calibrations: Mapping[str, _Calibrations],
+    ) -> View | None:
+        message = self._deserialize(connection, raw)
+        if message is None:
+            return None
+        image: ImageArray
+        try:
+            if isinstance(message, Image):
+                image = decode_image(
+                    message.encoding,
+                    message.height,
+                    message.width,
+                    message.step,
+                    message.data,
+                    bool(message.is_bigendian),
+                )
+            elif isinstance(message, CompressedImage):
+                image = decode_compressed(message.format, message.data)
+            else:
+                raise ImageEncodingError(f"not an image message: {type(message).__name__}")
+        except ImageEncodingError as error:
+            self._skip(connection.topic, str(error))
+            return None
+        stamp_s = _seconds(message.header)
+        if stamp_s == 0.0:
+            # Unstamped drivers: the recording time is the best capture time available.
+            stamp_s = log_ns * 1e-9
+        calibration = calibrations.get(connection.topic)
+        intrinsics = None if calibration is None else _intrinsics(calibration, stamp_s, image)
+        return View(connection.topic, stamp_s, image, intrinsics)
+
+
+def _intrinsics(
+    calibration: _Calibrations, stamp_s: float, image: ImageArray
+) -> FloatArray | None:
+    """The calibration of an image, unless it was made for another image size."""
+    entry = calibration.at(stamp_s)
+    if entry is None:
+        return None
+    matrix, (width, height) = entry
+    if (width, height) in ((0, 0), (image.shape[1], image.shape[0])):
+        return matrix
+    if not calibration.warned:
+        calibration.warned = True
+        _LOG.warning(
+            "camera_info is for %dx%d images but the images are %dx%d; ignoring it",
+            width, height, image.shape[1], image.shape[0],
+        )  # fmt: skip
+    return None
+
+
+def _frameset(synced: SyncedSet[View]) -> FrameSet:
+    return FrameSet(synced.reference_stamp_s, tuple(view for _, _, view in synced.views))

@@ -1,0 +1,165 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Build a ready :class:`~hggt_core.pipeline.predictor.Predictor` from one settings object.
+
+:class:`PipelineSpec` is the single description of "what to run" shared by the CLI and the ROS
+node (whose parameters map onto it in one function), so both build identical pipelines.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from hggt_core.engine.torch_engine import TorchEngine
+from hggt_core.mano.joints import FingertipConvention
+from hggt_core.mano.layer import ManoLayer
+from hggt_core.mano.synthetic import make_synthetic_mano
+from hggt_core.model.checkpoint import build_hggt_from_checkpoint
+from hggt_core.model.hggt import HGGT, HGGTConfig
+from hggt_core.pipeline.filters import FilterConfig
+from hggt_core.pipeline.localise import LOCALISER_NAMES, localiser_from_name
+from hggt_core.pipeline.predictor import Predictor, PredictorConfig, mano_layers_from_dir
+from hggt_core.pipeline.types import HandSide
+
+_LOG = logging.getLogger(__name__)
+
+ENGINE_NAMES = ("torch",)
+"""Inference engines available (ONNX Runtime and TensorRT arrive with the engine issue)."""
+PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+"""Backbone weight precisions by name (reduced ones on CUDA only)."""
+BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "data" / "demo_model.safetensors"
+"""The small demo model the package ships once it is trained (training issue)."""
+UNTRAINED_CONFIG = HGGTConfig(
+    embed_dim=64,
+    depth=2,
+    num_heads=4,
+    patch_embed="conv",
+    head_trunk_depth=1,
+    head_num_heads=4,
+)
+"""A tiny network run with random weights when no checkpoint exists: exercises every stage."""
+_UNTRAINED_SEED = 0
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """What to run; every field has a safe default for a quick start."""
+
+    checkpoint: Path | None = None
+    """HGGT weights (.pt/.pth/.safetensors); None uses the bundled demo model if present, else
+    an untrained tiny network (results are then meaningless, and a warning says so)."""
+    mano_dir: Path | None = None
+    """Folder with MANO_RIGHT.pkl / MANO_LEFT.pkl; None uses the procedural stand-in hand."""
+    engine: str = "torch"
+    """Inference engine, one of ENGINE_NAMES."""
+    device: str = "cpu"
+    """Torch device, e.g. "cpu" or "cuda:0"."""
+    precision: str = "fp32"
+    """Backbone weight precision, a key of PRECISIONS (bf16/fp16 need CUDA)."""
+    localiser: str = "crop"
+    """Hand localisation, one of hggt_core.pipeline.localise.LOCALISER_NAMES."""
+    side: HandSide = "right"
+    """The hand side assumed by "crop" mode (the detector finds the side itself)."""
+    crop_size: int | None = None
+    """Model input side in pixels; None uses the network's training size."""
+    box_scale: float | None = None
+    """Crop side / hand-box side; None picks 1.0 for "crop" mode (the views already are
+    framed crops) and the predictor's default otherwise."""
+    min_views: int = 1
+    """Hands seen in fewer views are skipped."""
+    fingertips: str = FingertipConvention.FREIHAND.value
+    """Fingertip vertex convention: "freihand", "smplx" or "manopth"."""
+    temporal_filter: bool = False
+    """One-Euro smoothing of the results (teleoperation)."""
+    use_known_intrinsics: bool = False
+    """Report known camera intrinsics instead of the estimated ones."""
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINE_NAMES:
+            raise ValueError(f"unknown engine {self.engine!r}; choose from {ENGINE_NAMES}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"unknown precision {self.precision!r}; choose from {tuple(PRECISIONS)}"
+            )
+        if self.localiser not in LOCALISER_NAMES:
+            raise ValueError(
+                f"unknown localiser {self.localiser!r}; choose from {LOCALISER_NAMES}"
+            )
+        FingertipConvention(self.fingertips)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A built pipeline and what it was built from (for reports).
+
+    Attributes:
+        predictor: runs framesets.
+        model_source: the checkpoint used, or a phrase saying none was.
+        trained: False when the network has random weights.
+        mano_source: the MANO folder, or a phrase naming the procedural stand-in.
+    """
+
+    predictor: Predictor
+    model_source: str
+    trained: bool
+    mano_source: str
+
+
+def build_pipeline(spec: PipelineSpec) -> Pipeline:
+    """Load the network, MANO and the localiser and assemble the predictor.
+
+    Raises:
+        CheckpointError, ManoFileError: unusable weights or MANO files (clear messages).
+        ValueError: inconsistent settings.
+        ImportError: the MediaPipe detector was asked for but is not installed.
+    """
+    model, model_source, trained = _load_model(spec.checkpoint)
+    engine = TorchEngine(model, spec.device, PRECISIONS[spec.precision], crop_size=spec.crop_size)
+    mano_right, mano_left, mano_source = _mano_layers(spec)
+    box_scale = spec.box_scale
+    if box_scale is None:
+        box_scale = 1.0 if spec.localiser == "crop" else PredictorConfig.box_scale
+    config = PredictorConfig(
+        crop_size=engine.crop_size,
+        box_scale=box_scale,
+        min_views=spec.min_views,
+        fingertips=FingertipConvention(spec.fingertips),
+        temporal_filter=FilterConfig() if spec.temporal_filter else None,
+        use_known_intrinsics=spec.use_known_intrinsics,
+    )
+    localiser = localiser_from_name(spec.localiser, side=spec.side)
+    predictor = Predictor(engine, mano_right, mano_left, localiser, config)
+    return Pipeline(predictor, model_source, trained, mano_source)
+
+
+def _load_model(checkpoint: Path | None) -> tuple[HGGT, str, bool]:
+    if checkpoint is not None:
+        return build_hggt_from_checkpoint(checkpoint), str(checkpoint), True
+    if BUNDLED_MODEL.is_file():
+        return build_hggt_from_checkpoint(BUNDLED_MODEL), "bundled demo model", True
+    _LOG.warning(
+        "no checkpoint given and no bundled model: running an UNTRAINED tiny network, so the "
+        "hand and cameras it outputs are meaningless (pass --checkpoint for real results)"
+    )
+    generator_state = torch.random.get_rng_state()
+    torch.manual_seed(_UNTRAINED_SEED)
+    model = HGGT(UNTRAINED_CONFIG).eval()
+    torch.random.set_rng_state(generator_state)
+    return model, "untrained tiny network (random weights)", False
+
+
+def _mano_layers(spec: PipelineSpec) -> tuple[ManoLayer, ManoLayer, str]:
+    if spec.mano_dir is not None:
+        right, left = mano_layers_from_dir(spec.mano_dir, spec.fingertips)
+        return right, left, str(spec.mano_dir)
+    _LOG.warning(
+        "no MANO folder given: using the procedural stand-in hand (pass --mano-dir with the "
+        "official MANO files for real meshes)"
+    )
+    right = ManoLayer(make_synthetic_mano("right"), fingertips=spec.fingertips)
+    left = ManoLayer(make_synthetic_mano("left"), fingertips=spec.fingertips)
+    return right, left, "procedural stand-in hand (hggt_core.mano.synthetic)"

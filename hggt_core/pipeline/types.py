@@ -1,0 +1,189 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Data crossing the pipeline: framesets in, hand boxes and crops in between, results out.
+
+Frames and units used throughout:
+
+* Images are [H, W, 3] uint8 RGB; pixel coordinates (u, v) have u to the right and v down,
+  the centre of the top-left pixel at (0.5, 0.5) (so a W-wide image spans u in [0, W]).
+* 3-D quantities are in metres in the *reference camera frame*: the optical frame of the
+  first view a hand was reconstructed from (``HandResult.views_used[0]``), which is the
+  frameset's view 0 whenever that view sees the hand (OpenCV axes: x right, y down, z
+  forward; the REP 103 optical frame).
+* ``cam_from_ref`` is the rigid transform [4, 4] taking reference-frame points into a view's
+  camera frame (view 0's is the identity up to prediction error).
+* Intrinsics K [3, 3] are in full-image pixels of their view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+HandSide = Literal["right", "left"]
+FloatArray = npt.NDArray[np.float64]
+ImageArray = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class View:
+    """One camera's image within a frameset.
+
+    Attributes:
+        name: camera name, unique within the frameset (a topic, frame id or file stem).
+        stamp_s: capture time in seconds (the source's clock).
+        image: [H, W, 3] uint8 RGB.
+        intrinsics: known [3, 3] K in this image's pixels, or None when uncalibrated.
+    """
+
+    name: str
+    stamp_s: float
+    image: ImageArray
+    intrinsics: FloatArray | None = None
+
+
+@dataclass(frozen=True)
+class FrameSet:
+    """Synchronised views of one instant; ``views[0]`` is the reference camera.
+
+    Attributes:
+        stamp_s: reference stamp in seconds; every output derived from this set carries it.
+        views: the views, reference first; names are unique.
+    """
+
+    stamp_s: float
+    views: tuple[View, ...]
+
+    def __post_init__(self) -> None:
+        if not self.views:
+            raise ValueError("a frameset needs at least one view")
+        names = [view.name for view in self.views]
+        if len(set(names)) != len(names):
+            raise ValueError(f"view names must be unique, got {names}")
+
+
+@dataclass(frozen=True)
+class Box:
+    """Axis-aligned hand box in full-image pixels (see the module docstring for the axes).
+
+    Attributes:
+        x_min: left edge (u).
+        y_min: top edge (v).
+        x_max: right edge (u), > x_min.
+        y_max: bottom edge (v), > y_min.
+        score: detection confidence in [0, 1] (1 for boxes given by the caller).
+    """
+
+    x_min: float
+    y_min: float
+    x_max: float
+    y_max: float
+    score: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (self.x_max > self.x_min and self.y_max > self.y_min):
+            raise ValueError(f"empty box {self}")
+
+
+@dataclass(frozen=True)
+class HandBoxes:
+    """Where one hand is seen: a box per view that sees it.
+
+    Attributes:
+        side: which hand.
+        boxes: view name -> box; views without a box are left out of this hand's inference.
+        score: confidence of the hand as a whole, in [0, 1].
+    """
+
+    side: HandSide
+    boxes: Mapping[str, Box]
+    score: float = 1.0
+
+
+@dataclass(frozen=True)
+class CropTransform:
+    """Maps a square model crop back into its full image: ``u_img = x0 + scale * u_crop``.
+
+    For a mirrored crop (left hands run through the right-hand model) the crop is flipped
+    horizontally first: ``u_img = x0 + scale * (size - u_crop)``; v is never flipped:
+    ``v_img = y0 + scale * v_crop``.
+
+    Attributes:
+        x0: image u of the crop's left edge (pixels; may lie outside the image: padding).
+        y0: image v of the crop's top edge.
+        scale: image pixels per crop pixel.
+        size: crop side in crop pixels (the model input size).
+        mirrored: whether the crop was flipped horizontally.
+    """
+
+    x0: float
+    y0: float
+    scale: float
+    size: int
+    mirrored: bool = False
+
+
+@dataclass(frozen=True)
+class ViewCamera:
+    """A view's estimated camera and the hand's projection into it.
+
+    Attributes:
+        name: the view's name.
+        intrinsics: [3, 3] K in full-image pixels.
+        cam_from_ref: [4, 4] rigid transform, reference frame -> this camera (metres).
+        joints_2d: [21, 2] hand joints (OpenPose order) projected into the full image, pixels.
+        crop: where the model's crop of this view came from.
+    """
+
+    name: str
+    intrinsics: FloatArray
+    cam_from_ref: FloatArray
+    joints_2d: FloatArray
+    crop: CropTransform
+
+
+@dataclass(frozen=True)
+class HandResult:
+    """One reconstructed hand of one frameset, in the reference camera frame.
+
+    Attributes:
+        stamp_s: the frameset's reference stamp (seconds).
+        side: which hand.
+        score: confidence in [0, 1] (from localisation).
+        hand_pose: [48] MANO axis-angle pose (radians); first 3 = global orientation, then 15
+            finger joints as offsets from MANO's mean pose (``flat_hand_mean=False``).
+        betas: [10] MANO shape.
+        transl: [3] MANO translation (metres).
+        vertices: [778, 3] mesh vertices (metres).
+        joints: [21, 3] joints in OpenPose order (metres).
+        joint_rotations: [21, 3, 3] global rotation of each OpenPose joint (fingertips take their
+            parent joint's), reference frame.
+        cameras: per-view cameras, in the order of ``views_used``.
+        views_used: names of the views that went into the network (reference first).
+        timings_s: stage name -> seconds spent on it for this hand.
+    """
+
+    stamp_s: float
+    side: HandSide
+    score: float
+    hand_pose: FloatArray
+    betas: FloatArray
+    transl: FloatArray
+    vertices: FloatArray
+    joints: FloatArray
+    joint_rotations: FloatArray
+    cameras: tuple[ViewCamera, ...]
+    views_used: tuple[str, ...]
+    timings_s: Mapping[str, float] = field(default_factory=dict)
+
+
+class HandLocaliser(Protocol):
+    """Finds the hands of a frameset: one :class:`HandBoxes` per hand (at most one per side)."""
+
+    def locate(self, frameset: FrameSet, previous: Sequence[HandResult]) -> list[HandBoxes]:
+        """Boxes for this frameset, given the previous frameset's results (may be empty)."""
+        ...

@@ -1,0 +1,188 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end runs of the ``hggt`` command on CPU (untrained tiny model, procedural MANO)."""
+
+import dataclasses
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from rosbags.rosbag2 import Reader, Writer
+from rosbags.typesys import Stores, get_typestore
+from safetensors.torch import save_file
+
+from hggt_core.cli import main
+from hggt_core.io.exports import load_npz
+from hggt_core.io.image_encoding import encode_image
+from hggt_core.io.ros_schema import decode_mano_joint_state
+from hggt_core.model import HGGT
+from hggt_core.model.checkpoint import save_hggt_checkpoint
+from hggt_core.pipeline.factory import UNTRAINED_CONFIG
+from hggt_core.render.demo import demo_example_dir
+
+FAST = ["--crop-size", "112"]
+TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
+TOPICS = ("/cam0/image_raw", "/cam1/image_raw")
+
+
+def test_demo_runs_every_stage_and_scores_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "-o", str(tmp_path / "out"), *FAST]) == 0
+    printed = capsys.readouterr().out
+    assert "random weights" in printed and "meaningless" in printed
+    assert "PA-MPJPE [mm]" in printed and "camera rotation error [deg]" in printed
+    [result] = load_npz(tmp_path / "out" / "results.npz")
+    assert result.views_used == ("view_00", "view_01", "view_02", "view_03")
+    assert result.vertices.shape == (778, 3) and np.isfinite(result.vertices).all()
+    assert len(list((tmp_path / "out" / "overlays" / "00000").glob("*.jpg"))) == 4
+    assert (tmp_path / "out" / "overlays" / "00000_mosaic.jpg").is_file()
+    assert (tmp_path / "out" / "meshes" / "00000_right.obj").is_file()
+
+
+@pytest.fixture
+def example_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "views"
+    folder.mkdir()
+    for path in sorted(demo_example_dir().glob("view_*.jpg"))[:2]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture
+def checkpoint(tmp_path: Path) -> Path:
+    torch.manual_seed(3)
+    path = tmp_path / "model.safetensors"
+    save_hggt_checkpoint(HGGT(UNTRAINED_CONFIG), path)
+    return path
+
+
+def test_infer_with_a_checkpoint(example_copy: Path, checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    status = main(["infer", str(example_copy), "--checkpoint", str(checkpoint), "-o", str(out)])
+    assert status == 0
+    [result] = load_npz(out / "results.npz")
+    assert result.views_used == ("view_00", "view_01")
+    assert (out / "results.json").is_file()
+
+
+def test_checkpoint_that_does_not_fit_is_a_one_line_error(
+    example_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    narrower = HGGT(dataclasses.replace(UNTRAINED_CONFIG, embed_dim=32, num_heads=2))
+    path = tmp_path / "mislabelled.safetensors"
+    metadata = {"hggt_config": json.dumps(dataclasses.asdict(UNTRAINED_CONFIG))}
+    save_file({k: v.contiguous() for k, v in narrower.state_dict().items()}, str(path), metadata)
+    status = main(["infer", str(example_copy), "--checkpoint", str(path), *FAST])
+    error = capsys.readouterr().err
+    assert status == 1
+    assert error.startswith("hggt infer: error: checkpoint") and "wrong shape" in error
+    assert len(error.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("make_input", "message"),
+    [
+        (lambda folder: folder / "absent", "not found"),
+        (lambda folder: _corrupt_copy(folder), "view_01"),
+        (lambda folder: _empty(folder.parent / "empty"), "empty"),
+    ],
+    ids=["missing", "corrupt-jpeg", "empty-folder"],
+)
+def test_bad_inputs_fail_cleanly(
+    example_copy: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    make_input: Callable[[Path], Path],
+    message: str,
+) -> None:
+    out = tmp_path / "out"
+    status = main(["infer", str(make_input(example_copy)), "-o", str(out), *FAST])
+    error = capsys.readouterr().err
+    assert status == 1
+    assert error.startswith("hggt infer: error:") and message in error
+    assert not (out / "results.npz").exists()
+
+
+def _corrupt_copy(folder: Path) -> Path:
+    view = folder / "view_01.jpg"
+    view.write_bytes(view.read_bytes()[: view.stat().st_size // 2])
+    return folder
+
+
+def _empty(folder: Path) -> Path:
+    folder.mkdir()
+    return folder
+
+
+def _write_camera_bag(path: Path) -> None:
+    images = [cv2.imread(str(p))[..., ::-1] for p in sorted(demo_example_dir().glob("*.jpg"))]
+    with Writer(path, version=8) as writer:
+        connections = [
+            writer.add_connection(topic, "sensor_msgs/msg/Image", typestore=TYPESTORE)
+            for topic in TOPICS
+        ]
+        for frame in range(3):
+            for camera, connection in enumerate(connections):
+                stamp_ns = 1_000_000_000 + frame * 100_000_000 + camera * 2_000_000
+                rgb = np.ascontiguousarray(cv2.resize(images[camera + frame], (112, 112)))
+                step, data = encode_image(rgb, "rgb8")
+                message = TYPESTORE.types["sensor_msgs/msg/Image"](
+                    TYPESTORE.types["std_msgs/msg/Header"](
+                        TYPESTORE.types["builtin_interfaces/msg/Time"](
+                            stamp_ns // 10**9, stamp_ns % 10**9
+                        ),
+                        f"cam{camera}_optical",
+                    ),
+                    112,
+                    112,
+                    "rgb8",
+                    0,
+                    step,
+                    np.frombuffer(data, np.uint8),
+                )
+                writer.write(
+                    connection,
+                    stamp_ns,
+                    TYPESTORE.serialize_cdr(message, "sensor_msgs/msg/Image"),
+                )
+
+
+def test_bag_in_bag_out(tmp_path: Path) -> None:
+    _write_camera_bag(tmp_path / "in_bag")
+    out = tmp_path / "out_bag"
+    status = main(["bag", str(tmp_path / "in_bag"), "--topics", *TOPICS, "-o", str(out), *FAST])
+    assert status == 0
+    with Reader(out) as reader:
+        topics = {connection.topic: connection.msgtype for connection in reader.connections}
+        assert topics["/hand/mano"] == "sensor_msgs/msg/JointState"
+        assert topics["/tf"] == "tf2_msgs/msg/TFMessage"
+        states = [
+            TYPESTORE.deserialize_cdr(data, "sensor_msgs/msg/JointState")
+            for connection, _, data in reader.messages()
+            if connection.topic == "/hand/mano"
+        ]
+    assert len(states) == 3
+    stamps = [state.header.stamp.sec + 1e-9 * state.header.stamp.nanosec for state in states]
+    assert stamps == pytest.approx([1.0, 1.1, 1.2], abs=1e-9)
+    assert {state.header.frame_id for state in states} == {"cam0_optical"}
+    hand = decode_mano_joint_state(list(states[0].name), list(states[0].position))["right"]
+    assert hand.hand_pose.shape == (48,)
+
+
+def test_bag_without_the_topics_names_what_it_has(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_camera_bag(tmp_path / "in_bag")
+    status = main(
+        ["bag", str(tmp_path / "in_bag"), "--topics", "/cam9", "-o", str(tmp_path / "o")]
+    )
+    error = capsys.readouterr().err
+    assert status == 1
+    assert "/cam9" in error and "/cam0/image_raw" in error
+    assert not (tmp_path / "o").exists()

@@ -1,0 +1,93 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The PyTorch engine on a tiny random HGGT."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from hggt_core.engine.base import Engine
+from hggt_core.engine.torch_engine import TorchEngine
+from hggt_core.model import HGGT, HGGTConfig
+
+TINY = HGGTConfig(
+    img_size=28,
+    embed_dim=32,
+    depth=1,
+    num_heads=2,
+    patch_embed="conv",
+    head_trunk_depth=1,
+    head_num_heads=4,
+    num_iterations=2,
+)
+
+
+@pytest.fixture
+def tiny_model() -> HGGT:
+    torch.manual_seed(0)
+    return HGGT(TINY)
+
+
+def _crops(views: int, size: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(size=(views, 3, size, size)).astype(np.float32)
+
+
+def test_run_returns_the_model_outputs_as_float32(tiny_model: HGGT) -> None:
+    engine: Engine = TorchEngine(tiny_model)
+    assert (engine.name, engine.device, engine.crop_size) == ("torch", "cpu", 28)
+    crops = _crops(3, 28)
+    raw = engine.run(crops)
+    shapes = (raw.hand_pose.shape, raw.betas.shape, raw.transl.shape, raw.pose_enc.shape)
+    assert shapes == ((48,), (10,), (3,), (3, 9))
+    for array in (raw.hand_pose, raw.betas, raw.transl, raw.pose_enc):
+        assert array.dtype == np.float32 and np.all(np.isfinite(array))
+    assert not tiny_model.training
+    with torch.no_grad():
+        expected = tiny_model(torch.from_numpy(crops))
+    np.testing.assert_allclose(raw.hand_pose, expected.hand_pose[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(raw.betas, expected.betas[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(raw.transl, expected.transl[0].numpy(), atol=1e-6)
+    np.testing.assert_allclose(raw.pose_enc, expected.pose_enc[0].numpy(), atol=1e-6)
+
+
+def test_crop_size_can_be_overridden(tiny_model: HGGT) -> None:
+    engine = TorchEngine(tiny_model, crop_size=42)
+    assert engine.crop_size == 42
+    assert engine.run(_crops(1, 42)).pose_enc.shape == (1, 9)
+    with pytest.raises(ValueError, match=r"\[S, 3, 42, 42\]"):
+        engine.run(_crops(1, 28))
+
+
+@pytest.mark.parametrize("crop_size", [0, 30, -14])
+def test_crop_size_must_be_a_multiple_of_the_patch(tiny_model: HGGT, crop_size: int) -> None:
+    with pytest.raises(ValueError, match="multiple of 14"):
+        TorchEngine(tiny_model, crop_size=crop_size)
+
+
+def test_dtype_rules(tiny_model: HGGT) -> None:
+    with pytest.raises(ValueError, match="CUDA only"):
+        TorchEngine(tiny_model, dtype=torch.bfloat16)
+    with pytest.raises(ValueError, match="unsupported dtype"):
+        TorchEngine(tiny_model, dtype=torch.float64)
+    engine = TorchEngine(tiny_model, dtype=torch.float32)
+    assert all(p.dtype == torch.float32 for p in engine.model.parameters())
+
+
+def test_rejects_malformed_crops(tiny_model: HGGT) -> None:
+    engine = TorchEngine(tiny_model)
+    with pytest.raises(ValueError, match="float32"):
+        engine.run(_crops(2, 28).astype(np.float64))
+    with pytest.raises(ValueError, match="float32"):
+        engine.run(_crops(2, 28)[0])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_reduced_precision_weights(tiny_model: HGGT) -> None:
+    engine = TorchEngine(tiny_model, device="cuda", dtype=torch.bfloat16)
+    assert engine.device == "cuda"
+    assert engine.model.aggregator.camera_token.dtype == torch.bfloat16
+    assert engine.model.mano_head.token_norm.weight.dtype == torch.float32
+    raw = engine.run(_crops(2, 28))
+    assert raw.pose_enc.dtype == np.float32 and np.all(np.isfinite(raw.pose_enc))

@@ -1,0 +1,278 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Exports: npz round trip and pose encodings, JSON schema, OBJ/PLY meshes, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from hggt_core.geometry.pose_encoding import pose_encoding_to_extrinsics_intrinsics
+from hggt_core.io.exports import (
+    load_npz,
+    save_json,
+    save_npz,
+    save_obj,
+    save_ply,
+)
+from hggt_core.pipeline.types import CropTransform, HandResult, HandSide, ViewCamera
+
+SIZE = 518
+MakeResult = Callable[..., tuple[HandResult, np.ndarray]]
+MIRROR = np.diag([-1.0, 1.0, 1.0, 1.0])
+
+
+def _network_encodings(rng: np.random.Generator, views: int) -> np.ndarray:
+    """[S, 9] plausible encodings: view 0 identity, unit quaternions with w >= 0."""
+    quat = rng.normal(size=(views, 4))
+    quat /= np.linalg.norm(quat, axis=1, keepdims=True)
+    quat *= np.sign(quat[:, 3:])
+    encodings = np.concatenate(
+        [rng.normal(scale=0.3, size=(views, 3)), quat, rng.uniform(0.3, 0.9, size=(views, 2))], 1
+    )
+    encodings[0, :7] = [0, 0, 0, 0, 0, 0, 1]
+    return encodings
+
+
+def _camera(name: str, encoding: np.ndarray, crop: CropTransform, rng: Any) -> ViewCamera:
+    """Full-image camera of a crop camera, following CropTransform's documented maps."""
+    extrinsic, k_crop = pose_encoding_to_extrinsics_intrinsics(
+        torch.from_numpy(encoding[None]), (crop.size, crop.size)
+    )
+    cam_from_ref = np.eye(4)
+    cam_from_ref[:3] = extrinsic[0].numpy()
+    k = k_crop[0].numpy()
+    if crop.mirrored:  # u_img = x0 + scale * (size - u_crop) for points mirrored x -> -x
+        affine = np.array(
+            [
+                [-crop.scale, 0, crop.x0 + crop.scale * crop.size],
+                [0, crop.scale, crop.y0],
+                [0, 0, 1],
+            ]
+        )
+        intrinsics = affine @ k @ MIRROR[:3, :3]
+        cam_from_ref = MIRROR @ cam_from_ref @ MIRROR
+    else:
+        affine = np.array([[crop.scale, 0, crop.x0], [0, crop.scale, crop.y0], [0, 0, 1]])
+        intrinsics = affine @ k
+    joints_2d = rng.uniform(0, 640, size=(21, 2))
+    return ViewCamera(name, intrinsics, cam_from_ref, joints_2d, crop)
+
+
+@pytest.fixture
+def make_result(
+    make_hand_result: Callable[..., HandResult],
+) -> Callable[..., tuple[HandResult, np.ndarray]]:
+    """``(seed, views, side="right", stamp_s=12.5)`` -> (hand result, its network encodings).
+
+    The result's cameras come from the [views, 9] encodings through random crops (mirrored for
+    left hands).
+    """
+
+    def make(
+        seed: int, views: int, side: HandSide = "right", stamp_s: float = 12.5
+    ) -> tuple[HandResult, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        encodings = _network_encodings(rng, views)
+        cameras = tuple(
+            _camera(
+                f"cam{view}",
+                encodings[view],
+                CropTransform(
+                    float(rng.uniform(-50, 300)),
+                    float(rng.uniform(-50, 200)),
+                    float(rng.uniform(0.3, 2.0)),
+                    SIZE,
+                    mirrored=side == "left",
+                ),
+                rng,
+            )
+            for view in range(views)
+        )
+        timings_s = {"crop": 0.001 * (seed + 1), "model": 0.25} if seed % 2 else {"model": 0.5}
+        result = make_hand_result(
+            side, seed=seed, stamp_s=stamp_s, cameras=cameras, timings_s=timings_s
+        )
+        return result, encodings
+
+    return make
+
+
+def _assert_same(a: HandResult, b: HandResult) -> None:
+    for field in ("hand_pose", "betas", "transl", "vertices", "joints", "joint_rotations"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    assert (a.stamp_s, a.side, a.score, a.views_used) == (b.stamp_s, b.side, b.score, b.views_used)
+    assert dict(a.timings_s) == dict(b.timings_s)
+    assert len(a.cameras) == len(b.cameras)
+    for ca, cb in zip(a.cameras, b.cameras, strict=True):
+        assert (ca.name, ca.crop) == (cb.name, cb.crop)
+        for field in ("intrinsics", "cam_from_ref", "joints_2d"):
+            np.testing.assert_array_equal(getattr(ca, field), getattr(cb, field))
+
+
+def test_npz_has_release_keys_and_round_trips(tmp_path: Path, make_result: MakeResult) -> None:
+    (first, _), (second, _) = make_result(0, 3), make_result(1, 1, side="left", stamp_s=13.0)
+    path = tmp_path / "results.npz"
+    save_npz(path, [first, second])
+    with np.load(path, allow_pickle=False) as data:
+        shapes = {key: data[key].shape for key in data.files}
+        assert shapes["mano_hand_pose"] == (2, 48)
+        assert shapes["mano_betas"] == (2, 10) and shapes["mano_transl"] == (2, 3)
+        assert shapes["pose_enc"] == (2, 3, 9) and shapes["joints_2d"] == (2, 3, 21, 2)
+        assert shapes["vertices"] == (2, 778, 3) and shapes["cam_from_ref"] == (2, 3, 4, 4)
+        np.testing.assert_array_equal(data["mano_hand_pose"][1], second.hand_pose)
+        assert data["view_names"].tolist() == [["cam0", "cam1", "cam2"], ["cam0", "", ""]]
+        assert data["side"].tolist() == ["right", "left"]
+        assert data["timing_names"].tolist() == ["crop", "model"]
+        np.testing.assert_array_equal(data["timings_s"], [[np.nan, 0.5], [0.002, 0.25]])
+        assert (
+            np.isnan(data["intrinsics"][1, 1:]).all() and np.isnan(data["pose_enc"][1, 1:]).all()
+        )
+    loaded = load_npz(path)
+    assert len(loaded) == 2
+    _assert_same(loaded[0], first)
+    _assert_same(loaded[1], second)
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_pose_enc_reproduces_the_network_encoding_in_the_crop(
+    tmp_path: Path, side: HandSide, make_result: MakeResult
+) -> None:
+    result, encodings = make_result(4, 4, side=side)
+    save_npz(tmp_path / "r.npz", [result])
+    with np.load(tmp_path / "r.npz") as data:
+        np.testing.assert_allclose(data["pose_enc"][0], encodings, atol=1e-9)
+
+
+def test_npz_of_no_results_and_foreign_files(tmp_path: Path, make_result: MakeResult) -> None:
+    save_npz(tmp_path / "empty.npz", [])
+    assert load_npz(tmp_path / "empty.npz") == []
+    np.savez(tmp_path / "release.npz", mano_hand_pose=np.zeros(48), pose_enc=np.zeros((2, 9)))
+    with pytest.raises(ValueError, match=r"release\.npz is not an hggt_ros results file"):
+        load_npz(tmp_path / "release.npz")
+    bad, _ = make_result(2, 2)
+    bad = HandResult(**{**bad.__dict__, "betas": np.zeros(11)})
+    with pytest.raises(ValueError, match=r"result 0 betas must have shape \[10\], got \[11\]"):
+        save_npz(tmp_path / "bad.npz", [bad])
+    assert not (tmp_path / "bad.npz").exists()
+
+
+def _strict_json(text: str) -> Any:
+    def reject(token: str) -> None:
+        raise AssertionError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=reject)
+
+
+def test_json_schema_values_and_nan_as_null(tmp_path: Path, make_result: MakeResult) -> None:
+    result, _ = make_result(3, 2)
+    result.cameras[1].joints_2d[5] = np.nan  # a joint behind the camera, say
+    save_json(tmp_path / "r.json", [result])
+    text = (tmp_path / "r.json").read_text(encoding="utf-8")
+    document = _strict_json(text)
+    assert (document["format"], document["version"]) == ("hggt_ros.hand_results", 1)
+    assert "metres" in document["conventions"]["units"]
+    [entry] = document["results"]
+    assert entry["side"] == "right" and entry["stamp_s"] == 12.5
+    assert entry["views_used"] == ["cam0", "cam1"]
+    np.testing.assert_array_equal(entry["mano"]["hand_pose"], result.hand_pose)
+    np.testing.assert_array_equal(entry["vertices"], result.vertices)
+    camera = entry["cameras"][1]
+    assert camera["joints_2d"][5] == [None, None]
+    np.testing.assert_array_equal(camera["cam_from_ref"], result.cameras[1].cam_from_ref)
+    assert camera["crop"]["size"] == SIZE and camera["crop"]["mirrored"] is False
+    assert entry["timings_s"] == dict(result.timings_s)
+    assert len(text.splitlines()) < 1200  # small arrays stay on one line each
+
+    save_json(tmp_path / "small.json", [result], include_vertices=False)
+    assert "vertices" not in _strict_json((tmp_path / "small.json").read_text())["results"][0]
+
+
+def _read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    vertices, faces = [], []
+    for line in path.read_text().splitlines():
+        kind, *values = line.split() or [""]
+        if kind == "v":
+            vertices.append([float(v) for v in values])
+        elif kind == "f":
+            faces.append([int(v.split("/")[0]) - 1 for v in values])
+    return np.array(vertices), np.array(faces)
+
+
+def _read_ply(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    data = path.read_bytes()
+    header_end = data.index(b"end_header\n") + len(b"end_header\n")
+    header = data[:header_end].decode("ascii").splitlines()
+    assert header[:2] == ["ply", "format binary_little_endian 1.0"]
+    counts = {
+        line.split()[1]: int(line.split()[2]) for line in header if line.startswith("element")
+    }
+    colored = "property uchar red" in header
+    fields = [("xyz", "<f4", (3,))] + ([("rgb", "u1", (3,))] if colored else [])
+    vertex = np.frombuffer(data, dtype=fields, count=counts["vertex"], offset=header_end)
+    face = np.frombuffer(
+        data,
+        dtype=[("n", "u1"), ("idx", "<i4", (3,))],
+        count=counts["face"],
+        offset=header_end + vertex.nbytes,
+    )
+    assert (face["n"] == 3).all() and header_end + vertex.nbytes + face.nbytes == len(data)
+    return vertex["xyz"], face["idx"], vertex["rgb"] if colored else None
+
+
+def _tetrahedron() -> tuple[np.ndarray, np.ndarray]:
+    vertices = np.array([[0, 0, 0], [0.1, 0, 0], [0, 0.1, 0], [0, 0, 0.1]]) + 0.123456789
+    faces = np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]])
+    return vertices, faces
+
+
+def test_obj_round_trip(tmp_path: Path) -> None:
+    vertices, faces = _tetrahedron()
+    save_obj(tmp_path / "mesh.obj", vertices, faces)
+    back_vertices, back_faces = _read_obj(tmp_path / "mesh.obj")
+    np.testing.assert_allclose(back_vertices, vertices, rtol=1e-8)
+    np.testing.assert_array_equal(back_faces, faces)
+    assert "f 1 3 2" in (tmp_path / "mesh.obj").read_text()
+
+
+def test_ply_round_trip_with_and_without_colours(tmp_path: Path) -> None:
+    vertices, faces = _tetrahedron()
+    save_ply(tmp_path / "plain.ply", vertices, faces)
+    back_vertices, back_faces, colors = _read_ply(tmp_path / "plain.ply")
+    np.testing.assert_allclose(back_vertices, vertices, rtol=1e-7)
+    np.testing.assert_array_equal(back_faces, faces)
+    assert colors is None
+    rgb = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [9, 8, 7]], dtype=np.uint8)
+    save_ply(tmp_path / "rgb.ply", vertices, faces, colors=rgb)
+    np.testing.assert_array_equal(_read_ply(tmp_path / "rgb.ply")[2], rgb)
+    save_ply(tmp_path / "one.ply", vertices, faces, colors=np.array([1, 2, 3], dtype=np.uint8))
+    np.testing.assert_array_equal(_read_ply(tmp_path / "one.ply")[2], np.tile([1, 2, 3], (4, 1)))
+
+
+def test_mesh_writers_reject_bad_input_and_keep_the_old_file(tmp_path: Path) -> None:
+    vertices, faces = _tetrahedron()
+    path = tmp_path / "mesh.ply"
+    save_ply(path, vertices, faces)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=r"face indices must lie in \[0, 4\)"):
+        save_ply(path, vertices, faces + 1)
+    with pytest.raises(ValueError, match="colors must be uint8"):
+        save_ply(path, vertices, faces, colors=np.zeros((4, 3)))
+    with pytest.raises(ValueError, match=r"vertices must be \[V, 3\]"):
+        save_obj(tmp_path / "mesh.obj", vertices[:, :2], faces)
+    with pytest.raises(ValueError, match="faces must be integer"):
+        save_obj(tmp_path / "mesh.obj", vertices, faces.astype(float))
+    assert path.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == ["mesh.ply"]
+
+
+def test_writers_need_an_existing_folder(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        save_npz(tmp_path / "no_such_folder" / "r.npz", [])
