@@ -39,7 +39,17 @@ setup(
             "onnxruntime>=1.18",
             "onnxscript>=0.2",
         ],
-        "ros": ["ros-jazzy-rclpy", "ros-jazzy-sensor-msgs"],
+        "ros": [
+            "ros-jazzy-rclpy",
+            "ros-jazzy-std-msgs",
+            "ros-jazzy-sensor-msgs",
+            "ros-jazzy-geometry-msgs",
+            "ros-jazzy-visualization-msgs",
+            "ros-jazzy-diagnostic-msgs",
+            "ros-jazzy-builtin-interfaces",
+            "ros-jazzy-rcl-interfaces",
+            "ros-jazzy-rmw-fastrtps-cpp",
+        ],
         "onnx": ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.2"],
         "trt": ["tensorrt>=10"],
         "detector": ["mediapipe==0.10.14", "protobuf>=4.25.3,<5"],
@@ -50,5 +60,7 @@ setup(
     maintainer_email="hggt-ros@example.org",
     description="Multi-view 3D hand mesh and camera estimation (HGGT) for ROS 2",
     license="Apache-2.0",
-    entry_points={"console_scripts": ["hggt = hggt_core.cli:main"]},
+    entry_points={
+        "console_scripts": ["hggt = hggt_core.cli:main", "hggt_node = hggt_ros.node:main"]
+    },
 )

@@ -44,7 +44,7 @@ def add_infer_parser(
     parser.add_argument("-o", "--output", type=Path, default=Path("hggt_output"))
     parser.add_argument("--no-overlays", action="store_true", help="skip overlay images")
     parser.add_argument("--period", type=float, default=0.0, help="seconds between framesets")
-    parser.set_defaults(run=run_infer)
+    parser.set_defaults(run=run_infer, pipeline=True)
 
 
 def add_bag_parser(
@@ -62,7 +62,7 @@ def add_bag_parser(
     parser.add_argument("-o", "--output", type=Path, required=True, help="output rosbag2 folder")
     parser.add_argument("--storage", choices=("sqlite3", "mcap"), default="sqlite3")
     parser.add_argument("--overwrite", action="store_true")
-    parser.set_defaults(run=run_bag)
+    parser.set_defaults(run=run_bag, pipeline=True)
 
 
 def image_source(inputs: Sequence[Path], period_s: float) -> ImageFolderSource | VideoSource:

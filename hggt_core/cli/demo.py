@@ -40,7 +40,7 @@ def add_demo_parser(
     parser.add_argument(
         "--example", type=Path, default=None, help="another example folder of the same layout"
     )
-    parser.set_defaults(run=run_demo)
+    parser.set_defaults(run=run_demo, pipeline=True)
 
 
 def run_demo(args: argparse.Namespace, spec: PipelineSpec) -> int:

@@ -10,7 +10,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hggt_core.cli import commands, demo
+from hggt_core.cli import commands, demo, export
+from hggt_core.engine.export import OnnxExportError
+from hggt_core.engine.onnx_engine import OnnxModelError
 from hggt_core.io.images import ImageReadError
 from hggt_core.io.rosbag_sink import RosbagSinkError
 from hggt_core.io.rosbag_source import RosbagSourceError
@@ -23,6 +25,8 @@ from hggt_core.pipeline.localise import LOCALISER_NAMES
 # Errors that describe bad input: reported in one line, exit status 1, no traceback.
 _USER_ERRORS = (
     CheckpointError,
+    OnnxExportError,
+    OnnxModelError,
     ManoFileError,
     ImageReadError,
     RosbagSourceError,
@@ -71,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_infer_parser(commands_parser, common)
     commands.add_bag_parser(commands_parser, common)
     demo.add_demo_parser(commands_parser, common)
+    export.add_export_parser(commands_parser)
     return parser
 
 
@@ -100,7 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     try:
-        status: int = args.run(args, spec_from_args(args))
+        if args.pipeline:
+            status: int = args.run(args, spec_from_args(args))
+        else:
+            status = args.run(args)
     except _USER_ERRORS as error:
         print(f"hggt {args.command}: error: {error}", file=sys.stderr)
         return 1

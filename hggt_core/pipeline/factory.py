@@ -14,6 +14,8 @@ from pathlib import Path
 
 import torch
 
+from hggt_core.engine.base import Engine
+from hggt_core.engine.onnx_engine import OnnxEngine
 from hggt_core.engine.torch_engine import TorchEngine
 from hggt_core.mano.joints import FingertipConvention
 from hggt_core.mano.layer import ManoLayer
@@ -27,8 +29,8 @@ from hggt_core.pipeline.types import HandSide
 
 _LOG = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("torch",)
-"""Inference engines available (ONNX Runtime and TensorRT arrive with the engine issue)."""
+ENGINE_NAMES = ("torch", "onnx")
+"""Inference engines available ("onnx" runs an `hggt export-onnx` file with ONNX Runtime)."""
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 """Backbone weight precisions by name (reduced ones on CUDA only)."""
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "data" / "demo_model.safetensors"
@@ -50,8 +52,9 @@ class PipelineSpec:
     """What to run; every field has a safe default for a quick start."""
 
     checkpoint: Path | None = None
-    """HGGT weights (.pt/.pth/.safetensors); None uses the bundled demo model if present, else
-    an untrained tiny network (results are then meaningless, and a warning says so)."""
+    """HGGT weights (.pt/.pth/.safetensors), or the .onnx export for the "onnx" engine; None
+    uses the bundled demo model if present, else an untrained tiny network (results are then
+    meaningless, and a warning says so)."""
     mano_dir: Path | None = None
     """Folder with MANO_RIGHT.pkl / MANO_LEFT.pkl; None uses the procedural stand-in hand."""
     engine: str = "torch"
@@ -90,6 +93,11 @@ class PipelineSpec:
                 f"unknown localiser {self.localiser!r}; choose from {LOCALISER_NAMES}"
             )
         FingertipConvention(self.fingertips)
+        if self.engine == "onnx" and (self.checkpoint is None or self.precision != "fp32"):
+            raise ValueError(
+                "the onnx engine needs --checkpoint pointing at an `hggt export-onnx` file and "
+                "runs fp32"
+            )
 
 
 @dataclass(frozen=True)
@@ -113,12 +121,11 @@ def build_pipeline(spec: PipelineSpec) -> Pipeline:
     """Load the network, MANO and the localiser and assemble the predictor.
 
     Raises:
-        CheckpointError, ManoFileError: unusable weights or MANO files (clear messages).
+        CheckpointError, OnnxModelError, ManoFileError: unusable weights, ONNX or MANO files.
         ValueError: inconsistent settings.
         ImportError: the MediaPipe detector was asked for but is not installed.
     """
-    model, model_source, trained = _load_model(spec.checkpoint)
-    engine = TorchEngine(model, spec.device, PRECISIONS[spec.precision], crop_size=spec.crop_size)
+    engine, model_source, trained = _engine(spec)
     mano_right, mano_left, mano_source = _mano_layers(spec)
     box_scale = spec.box_scale
     if box_scale is None:
@@ -134,6 +141,28 @@ def build_pipeline(spec: PipelineSpec) -> Pipeline:
     localiser = localiser_from_name(spec.localiser, side=spec.side)
     predictor = Predictor(engine, mano_right, mano_left, localiser, config)
     return Pipeline(predictor, model_source, trained, mano_source)
+
+
+def _engine(spec: PipelineSpec) -> tuple[Engine, str, bool]:
+    if spec.engine == "onnx" and spec.checkpoint is not None:
+        engine = OnnxEngine(spec.checkpoint, onnx_providers(spec.device))
+        if spec.crop_size not in (None, engine.crop_size):
+            raise ValueError(
+                f"{spec.checkpoint} was exported for {engine.crop_size}-pixel crops, not "
+                f"{spec.crop_size}"
+            )
+        return engine, str(spec.checkpoint), True
+    model, model_source, trained = _load_model(spec.checkpoint)
+    precision = PRECISIONS[spec.precision]
+    return TorchEngine(model, spec.device, precision, spec.crop_size), model_source, trained
+
+
+def onnx_providers(device: str) -> list[str | tuple[str, dict[str, int]]]:
+    """ONNX Runtime execution providers for a torch-style device string."""
+    if device.startswith("cuda"):
+        index = int(device.partition(":")[2] or 0)
+        return [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
 
 
 def _load_model(checkpoint: Path | None) -> tuple[HGGT, str, bool]:

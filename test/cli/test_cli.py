@@ -186,3 +186,23 @@ def test_bag_without_the_topics_names_what_it_has(
     assert status == 1
     assert "/cam9" in error and "/cam0/image_raw" in error
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+def test_export_onnx_then_infer_with_onnx_runtime(
+    example_copy: Path, checkpoint: Path, tmp_path: Path
+) -> None:
+    onnx_path = tmp_path / "hggt.onnx"
+    export_args = ["export-onnx", "--checkpoint", str(checkpoint), "-o", str(onnx_path)]
+    assert main([*export_args, "--crop-size", "112", "--max-views", "4"]) == 0
+    out = tmp_path / "onnx_out"
+    args = ["infer", str(example_copy), "--engine", "onnx", "--checkpoint", str(onnx_path)]
+    assert main([*args, "-o", str(out), "--no-overlays"]) == 0
+    [onnx_result] = load_npz(out / "results.npz")
+    torch_out = tmp_path / "torch_out"
+    args = ["infer", str(example_copy), "--checkpoint", str(checkpoint), *FAST]
+    assert main([*args, "-o", str(torch_out), "--no-overlays"]) == 0
+    [torch_result] = load_npz(torch_out / "results.npz")
+    np.testing.assert_allclose(onnx_result.hand_pose, torch_result.hand_pose, atol=1e-4)
+    np.testing.assert_allclose(onnx_result.vertices, torch_result.vertices, atol=1e-4)

@@ -119,7 +119,13 @@ class RotaryEmbedding2D:
         See :func:`grid_positions` for the token order and positions.
         """
         key = (height, width, num_special, head_dim, device)
-        if key not in self._cache:
-            positions = grid_positions(height, width, num_special, device)
-            self._cache[key] = rope_tables(positions, head_dim, self.frequency)
-        return self._cache[key]
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        positions = grid_positions(height, width, num_special, device)
+        tables = rope_tables(positions, head_dim, self.frequency)
+        # Under torch.export / torch.compile these are traced tensors: caching them would
+        # break every later eager call.
+        if not torch.compiler.is_compiling():
+            self._cache[key] = tables
+        return tables

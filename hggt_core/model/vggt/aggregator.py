@@ -30,9 +30,11 @@ _ATTENTION_TYPES = ("frame", "global")
 
 def _per_view_tokens(token: Tensor, batch: int, views: int) -> Tensor:
     """[1, 2, X, C] learned tokens -> [B * S, X, C]: index 0 for view 0, index 1 for the rest."""
-    first = token[:, :1].expand(batch, 1, *token.shape[2:])
-    others = token[:, 1:].expand(batch, views - 1, *token.shape[2:])
-    return torch.cat([first, others], dim=1).reshape(batch * views, *token.shape[2:])
+    # Gathering [0, 1, 1, ...] keeps S symbolic under torch.export; expanding index 1 to S - 1
+    # (a size-1 broadcast) would make the tracer specialise S.
+    index = (torch.arange(views, device=token.device) > 0).long()
+    per_view = token.index_select(1, index).expand(batch, -1, -1, -1)
+    return per_view.reshape(batch * views, *token.shape[2:])
 
 
 class Aggregator(nn.Module):

@@ -1,0 +1,317 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Messages <-> arrays: the only place where the node touches message fields.
+
+* Images: ``sensor_msgs/Image`` and ``CompressedImage`` -> [H, W, 3] uint8 RGB through
+  :mod:`hggt_core.io.image_encoding` (no cv_bridge; ARCHITECTURE.md, decision 4).
+* ``sensor_msgs/CameraInfo`` -> K [3, 3] in this project's pixel convention: the centre of the
+  top-left pixel is at (0.5, 0.5) (README), whereas ROS and OpenCV put it at (0, 0), so the
+  principal point moves by +0.5 pixel; binning and the region of interest are applied, so K
+  describes the image actually published.
+* Stamps: ``builtin_interfaces/Time`` <-> integer nanoseconds exactly. Float seconds cannot
+  hold every nanosecond of an epoch stamp (float64 resolves about 0.24 us at 1.7e9 s), so the
+  node carries each input's integer nanoseconds with it and stamps outputs from those, never
+  from a float and never from ``now()``.
+* The core's ROS-free specs (:mod:`hggt_core.io.ros_schema`, :mod:`hggt_core.io.ros_markers`)
+  -> ``JointState``, ``PoseArray``, ``MarkerArray``, ``TransformStamped``
+  (:func:`frameset_messages` builds all of one frameset's); and the node's status ->
+  ``diagnostic_msgs/DiagnosticStatus``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+from builtin_interfaces.msg import Duration, Time
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from geometry_msgs.msg import Point, Pose, PoseArray, Quaternion, TransformStamped, Vector3
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
+from std_msgs.msg import ColorRGBA, Header
+from visualization_msgs.msg import Marker, MarkerArray
+
+from hggt_core.io import ros_markers, ros_schema
+from hggt_core.io.image_encoding import decode_compressed, decode_image
+from hggt_core.io.ros_markers import MarkerSpec
+from hggt_core.io.ros_schema import TransformSpec
+from hggt_core.pipeline.types import HandResult, HandSide
+from hggt_ros.params import FrameSettings, PublishSettings
+
+_NS_PER_S = 1_000_000_000
+DIAGNOSTIC_LEVELS: dict[str, bytes] = {
+    "ok": DiagnosticStatus.OK,
+    "warn": DiagnosticStatus.WARN,
+    "error": DiagnosticStatus.ERROR,
+    "stale": DiagnosticStatus.STALE,
+}
+"""Diagnostic level names -> ``DiagnosticStatus.level`` bytes."""
+
+
+def time_to_ns(stamp: Time) -> int:
+    """``builtin_interfaces/Time`` -> integer nanoseconds (exact)."""
+    return int(stamp.sec) * _NS_PER_S + int(stamp.nanosec)
+
+
+def ns_to_time(stamp_ns: int) -> Time:
+    """Integer nanoseconds (>= 0) -> ``builtin_interfaces/Time`` (exact).
+
+    Raises:
+        ValueError: a negative stamp or one beyond ``Time.sec``'s int32 range.
+    """
+    sec, nanosec = divmod(int(stamp_ns), _NS_PER_S)
+    if not 0 <= sec < 2**31:
+        raise ValueError(f"stamp {stamp_ns} ns is outside builtin_interfaces/Time's range")
+    return Time(sec=sec, nanosec=nanosec)
+
+
+def ns_to_seconds(stamp_ns: int) -> float:
+    """Integer nanoseconds -> the nearest float seconds (correctly rounded)."""
+    return int(stamp_ns) / _NS_PER_S  # int / int is correctly rounded in Python
+
+
+def seconds_to_ns(stamp_s: float) -> int:
+    """Float seconds -> the nearest integer nanoseconds of the float's exact value.
+
+    The float is converted exactly (as a fraction), so no intermediate rounding happens:
+    ``seconds_to_ns(ns_to_seconds(n)) == n`` whenever the float resolves nanoseconds
+    (|stamp| < about 9e6 s); for epoch stamps keep the integer instead.
+    """
+    return round(Fraction(stamp_s) * _NS_PER_S)
+
+
+def duration(seconds: float) -> Duration:
+    """Float seconds (>= 0) -> ``builtin_interfaces/Duration``, nearest nanosecond."""
+    sec, nanosec = divmod(seconds_to_ns(seconds), _NS_PER_S)
+    return Duration(sec=sec, nanosec=nanosec)
+
+
+def image_to_rgb(message: Image) -> npt.NDArray[np.uint8]:
+    """A ``sensor_msgs/Image`` as a new [H, W, 3] uint8 RGB array.
+
+    Raises:
+        ImageEncodingError: unsupported encoding or sizes that disagree with the data.
+    """
+    return decode_image(
+        message.encoding,
+        message.height,
+        message.width,
+        message.step,
+        message.data,
+        bool(message.is_bigendian),
+    )
+
+
+def compressed_to_rgb(message: CompressedImage) -> npt.NDArray[np.uint8]:
+    """A ``sensor_msgs/CompressedImage`` as a new [H, W, 3] uint8 RGB array.
+
+    Raises:
+        ImageEncodingError: compressed depth, empty or undecodable data.
+    """
+    return decode_compressed(message.format, message.data)
+
+
+def camera_info_intrinsics(
+    message: CameraInfo,
+) -> tuple[npt.NDArray[np.float64], tuple[int, int]] | None:
+    """K of the published image and its size, from a ``sensor_msgs/CameraInfo``.
+
+    ``message.k`` describes the full-resolution sensor with pixel centres at integers. The
+    result is in this project's convention (top-left pixel centre at (0.5, 0.5)) for the
+    image after the region of interest and binning are applied: with continuous
+    coordinates whose pixel edges are integers, cropping shifts and binning divides them
+    exactly: ``c' = (c + 0.5 - offset) / binning``, ``f' = f / binning``.
+
+    Returns:
+        ``(K [3, 3] float64, (width, height))`` of the published image, or None for an
+        uncalibrated camera (non-positive focal lengths, e.g. an all-zero K).
+    """
+    k = np.asarray(message.k, dtype=np.float64).reshape(3, 3)
+    if not (k[0, 0] > 0 and k[1, 1] > 0 and np.all(np.isfinite(k))):
+        return None
+    roi = message.roi
+    bin_x, bin_y = max(int(message.binning_x), 1), max(int(message.binning_y), 1)
+    full_roi = roi.width == 0 or roi.height == 0
+    width = int(message.width if full_roi else roi.width) // bin_x
+    height = int(message.height if full_roi else roi.height) // bin_y
+    x0, y0 = (0, 0) if full_roi else (int(roi.x_offset), int(roi.y_offset))
+    intrinsics = np.array(
+        [
+            [k[0, 0] / bin_x, k[0, 1] / bin_x, (k[0, 2] + 0.5 - x0) / bin_x],
+            [0.0, k[1, 1] / bin_y, (k[1, 2] + 0.5 - y0) / bin_y],
+            [0.0, 0.0, 1.0],
+        ]
+    )
+    return intrinsics, (width, height)
+
+
+def header(stamp: Time, frame_id: str) -> Header:
+    """A ``std_msgs/Header``."""
+    return Header(stamp=stamp, frame_id=frame_id)
+
+
+def joint_state(names: Sequence[str], positions: Sequence[float], head: Header) -> JointState:
+    """A ``/hand/mano`` ``sensor_msgs/JointState`` (velocity and effort stay empty)."""
+    return JointState(header=head, name=list(names), position=[float(p) for p in positions])
+
+
+def pose_array(poses: npt.NDArray[np.float64], head: Header) -> PoseArray:
+    """A ``geometry_msgs/PoseArray`` from [N, 7] rows (x, y, z, qx, qy, qz, qw)."""
+    return PoseArray(
+        header=head,
+        poses=[
+            Pose(
+                position=Point(x=x, y=y, z=z),
+                orientation=Quaternion(x=qx, y=qy, z=qz, w=qw),
+            )
+            for x, y, z, qx, qy, qz, qw in np.asarray(poses, dtype=np.float64).tolist()
+        ],
+    )
+
+
+def marker(spec: MarkerSpec, stamp: Time) -> Marker:
+    """A ``visualization_msgs/Marker`` from a spec, stamped with ``stamp`` (not the float)."""
+    points = np.asarray(spec.points, dtype=np.float64).reshape(-1, 3).tolist()
+    colors = [] if spec.colors is None else np.asarray(spec.colors, dtype=np.float64).tolist()
+    return Marker(
+        header=header(stamp, spec.frame_id),
+        ns=spec.ns,
+        id=int(spec.id),
+        type=int(spec.type),
+        action=int(spec.action),
+        pose=Pose(orientation=Quaternion(w=1.0)),
+        scale=Vector3(x=spec.scale[0], y=spec.scale[1], z=spec.scale[2]),
+        color=ColorRGBA(r=spec.color[0], g=spec.color[1], b=spec.color[2], a=spec.color[3]),
+        lifetime=duration(spec.lifetime_s),
+        points=[Point(x=x, y=y, z=z) for x, y, z in points],
+        colors=[ColorRGBA(r=r, g=g, b=b, a=a) for r, g, b, a in colors],
+    )
+
+
+def marker_array(specs: Sequence[MarkerSpec], stamp: Time) -> MarkerArray:
+    """A ``visualization_msgs/MarkerArray`` of specs, all stamped with ``stamp``."""
+    return MarkerArray(markers=[marker(spec, stamp) for spec in specs])
+
+
+def transform_stamped(spec: TransformSpec, stamp: Time) -> TransformStamped:
+    """A ``geometry_msgs/TransformStamped`` (pose of ``spec.child`` in ``spec.parent``)."""
+    x, y, z = np.asarray(spec.translation, dtype=np.float64).tolist()
+    qx, qy, qz, qw = np.asarray(spec.quaternion_xyzw, dtype=np.float64).tolist()
+    message = TransformStamped(header=header(stamp, spec.parent), child_frame_id=spec.child)
+    message.transform.translation = Vector3(x=x, y=y, z=z)
+    message.transform.rotation = Quaternion(x=qx, y=qy, z=qz, w=qw)
+    return message
+
+
+def diagnostic_status(
+    name: str, level: str, message: str, hardware_id: str, values: Mapping[str, object]
+) -> DiagnosticStatus:
+    """A ``diagnostic_msgs/DiagnosticStatus``.
+
+    Args:
+        name: status name, e.g. ``"hggt_node: camera cam1"``.
+        level: one of :data:`DIAGNOSTIC_LEVELS` (``ok``, ``warn``, ``error``, ``stale``).
+        message: one-line summary.
+        hardware_id: the device or camera concerned.
+        values: key -> value, written with ``str`` (floats with 4 significant digits).
+    """
+    return DiagnosticStatus(
+        level=DIAGNOSTIC_LEVELS[level],
+        name=name,
+        message=message,
+        hardware_id=hardware_id,
+        values=[KeyValue(key=key, value=_text(value)) for key, value in values.items()],
+    )
+
+
+def _text(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class FramesetContext:
+    """Where one frameset's outputs live.
+
+    Attributes:
+        stamp: the frameset's reference stamp (exact, from the reference image's header).
+        frame_ids: view name -> the camera's optical frame id.
+        reference_view: the frameset's first present view (the frame of a hand-less
+            ``/hand/mano`` heartbeat).
+        image_sizes: view name -> (width, height) pixels, for the frusta.
+    """
+
+    stamp: Time
+    frame_ids: Mapping[str, str]
+    reference_view: str
+    image_sizes: Mapping[str, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class FramesetMessages:
+    """Everything published for one frameset; disabled or empty outputs are None / empty.
+
+    Attributes:
+        mano: ``/hand/mano``, also without hands (empty names: a heartbeat for planners).
+        joints: side -> ``/hand/<side>/joints`` for the hands found.
+        markers: ``/hand/markers`` when there are hands.
+        cameras: the estimated cameras of the best-scoring hand, for ``/tf`` or ``/tf_static``.
+        hand_frames: hand frames for ``/tf``.
+    """
+
+    mano: JointState | None
+    joints: dict[HandSide, PoseArray]
+    markers: MarkerArray | None
+    cameras: list[TransformSpec]
+    hand_frames: list[TransformStamped]
+
+
+def frameset_messages(
+    results: Sequence[HandResult],
+    context: FramesetContext,
+    publish: PublishSettings,
+    frames: FrameSettings,
+    faces: Mapping[str, npt.NDArray[np.integer]],
+) -> FramesetMessages:
+    """Build the messages of one frameset's hands (at most one per side).
+
+    Each hand is expressed in the optical frame of its reference view
+    (``HandResult.views_used[0]``), which is camera 0's unless camera 0 did not see it.
+
+    Args:
+        results: the hands, stamped with the frameset's stamp.
+        context: stamp and frame ids.
+        publish: switches and marker style.
+        frames: camera and hand frame prefixes.
+        faces: side -> [F, 3] MANO triangles of that side's layer.
+    """
+    stamp, frame_of = context.stamp, context.frame_ids
+    hands = sorted(results, key=lambda result: ros_schema.HAND_SIDES.index(result.side))
+    mano = None
+    if publish.mano:
+        frame = frame_of[hands[0].views_used[0] if hands else context.reference_view]
+        names, positions = ros_schema.mano_joint_state(hands)
+        mano = joint_state(names, positions, header(stamp, frame))
+    joints: dict[HandSide, PoseArray] = {}
+    specs: list[MarkerSpec] = []
+    hand_frames: list[TransformStamped] = []
+    for hand in hands:
+        frame = frame_of[hand.views_used[0]]
+        if publish.joints:
+            poses = ros_schema.hand_joint_poses(hand)
+            joints[hand.side] = pose_array(poses, header(stamp, frame))
+        if publish.markers:
+            style, sizes = publish.marker_style, context.image_sizes
+            specs += ros_markers.hand_markers(hand, faces[hand.side], frame, style, sizes)
+        if publish.tf and publish.hand_frames:
+            prefix = frames.hand_prefix
+            tf_specs = ros_schema.hand_transforms(hand, frame, prefix, publish.all_hand_joints)
+            hand_frames += [transform_stamped(spec, stamp) for spec in tf_specs]
+    cameras: list[TransformSpec] = []
+    if publish.tf and hands:
+        best = max(hands, key=lambda hand: hand.score)
+        parent = frame_of[best.views_used[0]]
+        cameras = ros_schema.camera_transforms(best, parent, frames.camera_prefix, frame_of)
+    markers = marker_array(specs, stamp) if specs else None
+    return FramesetMessages(mano, joints, markers, cameras, hand_frames)

@@ -1,0 +1,320 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The ``hggt_node``: N cameras in; MANO, joints, markers, camera TF and diagnostics out.
+
+A thin adapter (ARCHITECTURE.md, decision 1): parameters map onto the core's settings in
+:mod:`hggt_ros.params`, messages become arrays and back in :mod:`hggt_ros.conversions`, and
+the core does the rest. Threads: subscription callbacks decode and synchronise (cheap, on the
+executor); a timer releases framesets whose wait ran out, so a stopped camera never stalls
+the node; inference and publishing run on the latest-wins worker (:mod:`hggt_ros.worker`).
+Every output header carries the frameset's reference stamp, exact to the nanosecond (never
+``now()``), and the optical frame of the hand's reference camera.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import rclpy
+from builtin_interfaces.msg import Time
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from geometry_msgs.msg import PoseArray
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
+from rclpy.utilities import try_shutdown
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
+from std_msgs.msg import Header
+from tf2_msgs.msg import TFMessage
+from visualization_msgs.msg import MarkerArray
+
+from hggt_core.io import ros_schema
+from hggt_core.io.image_encoding import ImageEncodingError
+from hggt_core.pipeline.factory import build_pipeline
+from hggt_core.pipeline.filters import HandFilter
+from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncedSet
+from hggt_core.pipeline.types import FloatArray, FrameSet, ImageArray, View
+from hggt_ros import conversions as conv
+from hggt_ros import parameter_table, params
+from hggt_ros import worker as runtime
+
+_TYPES = {
+    "bool": Parameter.Type.BOOL,
+    "int": Parameter.Type.INTEGER,
+    "float": Parameter.Type.DOUBLE,
+    "string": Parameter.Type.STRING,
+    "string_array": Parameter.Type.STRING_ARRAY,
+}
+_THROTTLE_S = 5.0
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """A decoded image as buffered by the synchroniser."""
+
+    stamp_ns: int
+    frame_id: str
+    image: ImageArray
+    intrinsics: FloatArray | None
+
+
+class HggtNode(Node):
+    """Multi-view hand reconstruction (topics: README; parameters: config/hggt.yaml).
+
+    Args:
+        **kwargs: passed to :class:`rclpy.node.Node` (e.g. ``parameter_overrides``).
+
+    Raises:
+        ParameterError: invalid parameters (the node refuses to start).
+        ParameterException: a parameter of the wrong type (rclpy's check).
+        CheckpointError, ManoFileError, ImportError: unusable model files or detector.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("hggt_node", **kwargs)
+        self._values = {d.name: self._declare(d) for d in parameter_table.PARAMETERS}
+        self._settings = s = params.settings_from_parameters(self._values)
+        self._pipeline = build_pipeline(s.pipeline)
+        predictor = self._pipeline.predictor
+        left = predictor.mano_left or predictor.mano_right
+        self._faces = {"right": predictor.mano_right.faces.numpy(), "left": left.faces.numpy()}
+        topics = zip(s.cameras.names, s.cameras.image_topics, strict=True)
+        self._cameras = [runtime.CameraMonitor(name, topic) for name, topic in topics]
+        self._sync: MultiViewSynchroniser[_Frame] = MultiViewSynchroniser(s.cameras.names, s.sync)
+        self._filter = None if s.filter is None else HandFilter(s.filter)
+        average = s.frames.static_average
+        self._static = None if average is None else runtime.StaticCameraFrames(average)
+        self._newest: tuple[float, int] | None = None  # (stamp s, node clock ns at arrival)
+        self._last_accepted_s = -float("inf")
+        self._rate_limited = 0
+        self._last: tuple[SyncedSet[_Frame], int] | None = None  # last frameset, hands found
+        reliable = QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE)
+        self._pub_mano = self.create_publisher(JointState, ros_schema.MANO_TOPIC, reliable)
+        self._pub_joints = {
+            side: self.create_publisher(PoseArray, ros_schema.joints_topic(side), reliable)
+            for side in ros_schema.HAND_SIDES
+        }
+        self._pub_markers = self.create_publisher(MarkerArray, ros_schema.MARKERS_TOPIC, reliable)
+        self._pub_tf = self.create_publisher(TFMessage, ros_schema.TF_TOPIC, QoSProfile(depth=100))
+        latched = QoSProfile(depth=1, durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
+        self._pub_tf_static = self.create_publisher(TFMessage, "/tf_static", latched)
+        self._pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._worker: runtime.LatestWinsWorker[SyncedSet[_Frame]] = runtime.LatestWinsWorker(
+            self._process
+        )
+        self._worker.start()
+        self._subscribe()
+        self.create_timer(s.poll_period_s, self._on_poll)
+        self.create_timer(s.diagnostics_period_s, self._on_diagnostics)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        self.get_logger().info(
+            f"cameras {list(s.cameras.image_topics)}; model: {self._pipeline.model_source}; "
+            f"MANO: {self._pipeline.mano_source}; {s.pipeline.engine} on {s.pipeline.device}"
+        )
+
+    def _declare(
+        self, definition: parameter_table.ParameterDefinition
+    ) -> parameter_table.ParameterValue:
+        kind = _TYPES[definition.kind]
+        choices = f" One of {list(definition.choices)}." if definition.choices else ""
+        descriptor = ParameterDescriptor(
+            description=definition.description + choices, read_only=not definition.dynamic
+        )
+        if definition.kind == "float":
+            descriptor.dynamic_typing = True  # accept "-p sync.slop_s:=0"; params.py checks
+        else:
+            descriptor.type = kind.value
+        value = kind if definition.default == () else definition.default  # typed empty list
+        declared = self.declare_parameter(definition.name, value, descriptor).value
+        return definition.default if declared is None else declared
+
+    def _subscribe(self) -> None:
+        c = self._settings.cameras
+        best_effort = QoSReliabilityPolicy.BEST_EFFORT  # sensor-data QoS, with our depth
+        reliability = QoSReliabilityPolicy.RELIABLE if c.reliable else best_effort
+        qos = QoSProfile(depth=c.qos_depth, reliability=reliability)
+        image_type = CompressedImage if c.compressed else Image
+        for index, camera in enumerate(self._cameras):
+            image_callback = functools.partial(self._on_image, index)
+            self.create_subscription(image_type, camera.topic, image_callback, qos)
+            if c.info_topics is not None:
+                info_callback = functools.partial(self._on_info, index)
+                self.create_subscription(CameraInfo, c.info_topics[index], info_callback, qos)
+
+    def _on_info(self, index: int, message: CameraInfo) -> None:
+        self._cameras[index].intrinsics = conv.camera_info_intrinsics(message)
+
+    def _on_image(self, index: int, message: Image | CompressedImage) -> None:
+        camera = self._cameras[index]
+        now_ns = self.get_clock().now().nanoseconds
+        camera.rate.record(now_ns * 1e-9)
+        try:
+            if isinstance(message, CompressedImage):
+                rgb = conv.compressed_to_rgb(message)
+            else:
+                rgb = conv.image_to_rgb(message)
+        except ImageEncodingError as error:
+            self._bad_input(camera, f"image dropped: {error}")
+            return
+        size, intrinsics = (rgb.shape[1], rgb.shape[0]), None
+        if camera.intrinsics is not None:
+            intrinsics, info_size = camera.intrinsics
+            if info_size != size:
+                intrinsics = None
+                self._bad_input(camera, f"camera_info is for {info_size}, image is {size}")
+        camera.frame_id = message.header.frame_id or camera.name
+        stamp_ns = conv.time_to_ns(message.header.stamp)
+        stamp_s = conv.ns_to_seconds(stamp_ns)
+        if self._newest is None or stamp_s >= self._newest[0]:
+            self._newest = (stamp_s, now_ns)
+        frame = _Frame(stamp_ns, camera.frame_id, rgb, intrinsics)
+        self._submit(self._sync.push(camera.name, stamp_s, frame))
+
+    def _bad_input(self, camera: runtime.CameraMonitor, problem: str) -> None:
+        camera.problem(problem)
+        self.get_logger().warning(
+            f"camera {camera.name} ({camera.topic}): {problem}", throttle_duration_sec=_THROTTLE_S
+        )
+
+    def _on_poll(self) -> None:
+        # The stream clock runs on with the node clock from the newest image's arrival, so
+        # waits run out even when the stamps are on another clock (e.g. a replayed bag).
+        if self._newest is not None:
+            stamp_s, arrival_ns = self._newest
+            elapsed_s = max(self.get_clock().now().nanoseconds - arrival_ns, 0) * 1e-9
+            self._submit(self._sync.poll(stamp_s + elapsed_s))
+
+    def _submit(self, ready: list[SyncedSet[_Frame]]) -> None:
+        if not ready:
+            return
+        synced = ready[-1]  # latest wins: older ready sets are stale already
+        gap_s = synced.reference_stamp_s - self._last_accepted_s
+        if 0 <= gap_s < self._settings.publish.min_period_s:  # < 0: the clock jumped back
+            self._rate_limited += 1
+            return
+        self._last_accepted_s = synced.reference_stamp_s
+        self._worker.submit(synced)
+
+    def _process(self, synced: SyncedSet[_Frame]) -> None:
+        """Worker thread: inference and publishing of one frameset."""
+        views = tuple(View(name, t, f.image, f.intrinsics) for name, t, f in synced.views)
+        results = self._pipeline.predictor(FrameSet(synced.reference_stamp_s, views))
+        hand_filter = self._filter
+        if hand_filter is not None:
+            results = [hand_filter(result) for result in results]
+        frame_ids = {camera.name: camera.frame_id for camera in self._cameras}
+        frame_ids.update({name: frame.frame_id for name, _, frame in synced.views})
+        if self._settings.frames.reference is not None:
+            frame_ids[self._cameras[0].name] = self._settings.frames.reference
+        context = conv.FramesetContext(
+            stamp=conv.ns_to_time(synced.views[0][2].stamp_ns),  # views[0]: the reference
+            frame_ids=frame_ids,
+            reference_view=synced.views[0][0],
+            image_sizes={n: (f.image.shape[1], f.image.shape[0]) for n, _, f in synced.views},
+        )
+        s = self._settings
+        out = conv.frameset_messages(results, context, s.publish, s.frames, self._faces)
+        if out.mano is not None:
+            self._pub_mano.publish(out.mano)
+        for side, poses in out.joints.items():
+            self._pub_joints[side].publish(poses)
+        if out.markers is not None:
+            self._pub_markers.publish(out.markers)
+        best_reference = max(results, key=lambda r: r.score).views_used[0] if results else ""
+        self._publish_tf(out, context.stamp, best_reference == self._cameras[0].name)
+        self._last = (synced, len(results))
+
+    def _publish_tf(self, out: conv.FramesetMessages, stamp: Time, on_camera0: bool) -> None:
+        """Cameras on /tf, or once converged (fixed cameras) on /tf_static; hand frames."""
+        cameras, static = out.cameras, self._static
+        if static is not None:
+            # Only estimates relative to camera 0 describe the same frames every time.
+            if on_camera0 and static.update(cameras):
+                frozen = [conv.transform_stamped(spec, stamp) for spec in static.frozen]
+                self._pub_tf_static.publish(TFMessage(transforms=frozen))
+                names = [transform.child_frame_id for transform in frozen]
+                self.get_logger().info(f"fixed cameras converged, on /tf_static: {names}")
+            cameras = [spec for spec in cameras if not static.is_frozen(spec.child)]
+        transforms = [conv.transform_stamped(spec, stamp) for spec in cameras]
+        if transforms or out.hand_frames:
+            self._pub_tf.publish(TFMessage(transforms=transforms + out.hand_frames))
+
+    def _on_diagnostics(self) -> None:
+        now = self.get_clock().now()
+        s, sync = self._settings, self._sync.stats()
+        identity = {
+            "engine": s.pipeline.engine,
+            "device": s.pipeline.device,
+            "precision": s.pipeline.precision,
+            "model": self._pipeline.model_source,
+            "mano": self._pipeline.mano_source,
+        }
+        last = self._last
+        work = runtime.pipeline_health(
+            self._worker.stats(), sync, last, self._rate_limited, self._pipeline.trained, identity
+        )
+        name = self.get_name()  # "hggt_node" unless renamed, as diagnostic names go
+        statuses = [_status(f"{name}: pipeline", s.pipeline.device, work)]
+        for camera in self._cameras:
+            health = camera.health(now.nanoseconds * 1e-9, s.stale_after_s, sync.view(camera.name))
+            statuses.append(_status(f"{name}: camera {camera.name}", camera.topic, health))
+        head = Header(stamp=now.to_msg())  # diagnostics describe "now", not a frameset
+        self._pub_diagnostics.publish(DiagnosticArray(header=head, status=statuses))
+
+    def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        changes = {p.name: p.value for p in parameters if p.name in self._values}
+        try:
+            values, settings = params.updated_parameters(self._values, changes)
+        except parameter_table.ParameterError as error:
+            return SetParametersResult(successful=False, reason=str(error))
+        if settings.sync != self._settings.sync:
+            self._sync = MultiViewSynchroniser(settings.cameras.names, settings.sync)
+            self.get_logger().info(f"sync settings now {settings.sync}; buffers restarted")
+        if settings.filter != self._settings.filter:
+            self._filter = None if settings.filter is None else HandFilter(settings.filter)
+        self._values, self._settings = values, settings
+        return SetParametersResult(successful=True)
+
+    def destroy_node(self) -> None:
+        """Stop the worker (letting a running inference finish), then the node."""
+        self._worker.stop()
+        close = getattr(self._pipeline.predictor.localiser, "close", None)
+        if callable(close):
+            close()
+        super().destroy_node()
+
+
+def _status(name: str, hardware_id: str, health: runtime.Health) -> DiagnosticStatus:
+    return conv.diagnostic_status(name, health.level, health.message, hardware_id, health.values)
+
+
+def main(args: list[str] | None = None) -> int:
+    """Entry point of ``hggt_node`` (``ros2 run hggt_ros hggt_node --ros-args ...``).
+
+    Returns:
+        0 after a normal shutdown, 1 when the node cannot start (the reason is logged).
+    """
+    rclpy.init(args=sys.argv if args is None else args)
+    try:
+        node = HggtNode()
+    except Exception as error:  # any start-up failure ends in one clear line, not a trace
+        rclpy.logging.get_logger("hggt_node").fatal(f"cannot start: {error}")
+        try_shutdown()
+        return 1
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Every parameter of the node: name, default, description, run-time changeability, limits.
+
+ROS-free (see :mod:`hggt_ros.params`, which maps the values onto the core's configuration).
+Defaults are read from the core's dataclasses (:class:`~hggt_core.pipeline.factory.PipelineSpec`,
+:class:`~hggt_core.pipeline.sync.SyncConfig`, :class:`~hggt_core.pipeline.filters.FilterConfig`,
+:class:`~hggt_core.io.ros_markers.MarkerStyle`) so there is one source of truth.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from hggt_core.io.ros_markers import MarkerStyle
+from hggt_core.mano.joints import FingertipConvention
+from hggt_core.pipeline.camera_average import AverageConfig
+from hggt_core.pipeline.factory import ENGINE_NAMES, PRECISIONS, PipelineSpec
+from hggt_core.pipeline.filters import FilterConfig
+from hggt_core.pipeline.localise import LOCALISER_NAMES
+from hggt_core.pipeline.sync import SyncConfig
+
+ParameterValue: TypeAlias = bool | int | float | str | tuple[str, ...]
+"""A parameter value as the node holds it (string arrays as tuples)."""
+
+_SPEC = PipelineSpec()
+_SYNC = SyncConfig()
+_FILTER = FilterConfig()
+_STYLE = MarkerStyle()
+_AVERAGE = AverageConfig()
+_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# "boxes" needs boxes given by a caller, which a node never has.
+NODE_LOCALISERS = tuple(name for name in LOCALISER_NAMES if name != "boxes")
+"""Hand localisers the node offers (``detector.mode``)."""
+
+
+class ParameterError(ValueError):
+    """A parameter value is invalid; the message names the parameter and what is allowed."""
+
+
+@dataclass(frozen=True)
+class ParameterDefinition:
+    """One declared parameter.
+
+    Attributes:
+        name: dotted snake_case name, e.g. ``sync.slop_s``.
+        default: default value; its type is the parameter's type.
+        description: one line for ``ros2 param describe``.
+        dynamic: may change while the node runs.
+        choices: allowed values of a string parameter (empty: any).
+        at_least: inclusive lower bound of a number, or None.
+        above: exclusive lower bound of a number, or None.
+    """
+
+    name: str
+    default: ParameterValue
+    description: str
+    dynamic: bool = False
+    choices: tuple[str, ...] = ()
+    at_least: float | None = None
+    above: float | None = None
+
+    @property
+    def kind(self) -> Literal["bool", "int", "float", "string", "string_array"]:
+        """The ROS parameter type: bool, int, float (double), string or string_array."""
+        default = self.default
+        if isinstance(default, bool):
+            return "bool"
+        if isinstance(default, int):
+            return "int"
+        if isinstance(default, float):
+            return "float"
+        return "string" if isinstance(default, str) else "string_array"
+
+
+def _p(
+    name: str,
+    default: ParameterValue,
+    description: str,
+    *choices: str,
+    dynamic: bool = False,
+    at_least: float | None = None,
+    above: float | None = None,
+) -> ParameterDefinition:
+    return ParameterDefinition(name, default, description, dynamic, choices, at_least, above)
+
+
+# fmt: off
+PARAMETERS: tuple[ParameterDefinition, ...] = (
+    _p("cameras.names", ("cam0",), "Camera names, reference camera first; camera NAME reads "
+       "NAME/image_raw unless cameras.topics is set (remap it to your topic)."),
+    _p("cameras.topics", (), "Image topics, one per camera name; empty: NAME/image_raw."),
+    _p("cameras.image_transport", "raw", "raw: sensor_msgs/Image on the topic; compressed: "
+       "sensor_msgs/CompressedImage on TOPIC/compressed.", "raw", "compressed"),
+    _p("cameras.use_camera_info", True, "Subscribe to camera_info beside each image topic and "
+       "report the known intrinsics instead of the estimated ones."),
+    _p("cameras.qos", "sensor_data", "Image subscription QoS: sensor_data (best effort) or "
+       "reliable.", "sensor_data", "reliable"),
+    _p("cameras.qos_depth", 5, "Image subscription queue depth (keep last).", at_least=1),
+    _p("model.checkpoint", "", "HGGT weights (.pt/.pth/.safetensors); empty: the bundled demo "
+       "model, else an untrained tiny network (meaningless output, warned)."),
+    _p("model.mano_dir", "", "Folder with MANO_RIGHT.pkl and MANO_LEFT.pkl; empty: the "
+       "procedural stand-in hand."),
+    _p("model.crop_size", 0, "Model input side in pixels, a multiple of 14; 0: the network's.",
+       at_least=0),
+    _p("model.fingertips", _SPEC.fingertips, "Fingertip vertex convention.",
+       *(c.value for c in FingertipConvention)),
+    _p("engine.kind", _SPEC.engine, "Inference engine.", *ENGINE_NAMES),
+    _p("engine.device", _SPEC.device, "Torch device: cpu, cuda, cuda:N, mps or xpu:N."),
+    _p("engine.precision", _SPEC.precision, "Backbone weight precision (bf16 and fp16 need "
+       "CUDA).", *PRECISIONS),
+    _p("detector.mode", _SPEC.localiser, "Hand localisation: crop (every image is a hand crop), "
+       "tracker (reprojection tracker over MediaPipe) or mediapipe.", *NODE_LOCALISERS),
+    _p("detector.side", _SPEC.side, "Hand side assumed by crop mode.", "right", "left"),
+    _p("detector.box_scale", 0.0, "Crop side / hand box side; 0: the mode's default.",
+       at_least=0),
+    _p("detector.min_views", _SPEC.min_views, "Hands seen in fewer views are skipped.",
+       at_least=1),
+    _p("sync.slop_s", _SYNC.slop_s, "Largest stamp spread inside one frameset (s).",
+       dynamic=True, at_least=0),
+    _p("sync.max_wait_s", _SYNC.max_wait_s, "Wait for missing cameras before a frameset goes "
+       "out with the cameras present (s).", dynamic=True, at_least=0),
+    _p("sync.min_views", _SYNC.min_views, "Fewest cameras an incomplete frameset needs.",
+       dynamic=True, at_least=1),
+    _p("sync.queue_size", _SYNC.queue_size, "Images buffered per camera.", dynamic=True,
+       at_least=1),
+    _p("sync.poll_period_s", 0.01, "Period of the timer releasing framesets whose wait ran out "
+       "(s), so a stopped camera never stalls the node.", above=0),
+    _p("filter.enabled", _SPEC.temporal_filter, "One-Euro smoothing of the results "
+       "(teleoperation).", dynamic=True),
+    _p("filter.position_min_cutoff_hz", _FILTER.position.min_cutoff_hz, "Cutoff at rest of "
+       "joints, vertices and translation (Hz).", dynamic=True, above=0),
+    _p("filter.position_beta", _FILTER.position.beta, "Cutoff increase per m/s of joints, "
+       "vertices and translation.", dynamic=True, at_least=0),
+    _p("filter.rotation_min_cutoff_hz", _FILTER.rotation.min_cutoff_hz, "Cutoff at rest of "
+       "rotations (Hz).", dynamic=True, above=0),
+    _p("filter.rotation_beta", _FILTER.rotation.beta, "Cutoff increase per rad/s of "
+       "rotations.", dynamic=True, at_least=0),
+    _p("filter.lost_timeout_s", _FILTER.lost_timeout_s, "A hand unseen this long restarts its "
+       "filters (s).", dynamic=True, above=0),
+    _p("publish.mano", True, "Publish /hand/mano (sensor_msgs/JointState).", dynamic=True),
+    _p("publish.joints", True, "Publish /hand/<side>/joints (geometry_msgs/PoseArray).",
+       dynamic=True),
+    _p("publish.markers", True, "Publish /hand/markers (visualization_msgs/MarkerArray).",
+       dynamic=True),
+    _p("publish.camera_frusta", _STYLE.cameras, "Draw the estimated cameras in /hand/markers.",
+       dynamic=True),
+    _p("publish.marker_lifetime_s", _STYLE.lifetime_s, "Marker lifetime, so a hand that "
+       "disappears vanishes from RViz (s; 0: forever).", dynamic=True, at_least=0),
+    _p("publish.tf", True, "Publish the estimated cameras (and hand frames) on /tf.",
+       dynamic=True),
+    _p("publish.hand_frames", False, "Also publish hand frames PREFIX<side>_wrist on /tf "
+       "(PREFIX = frames.hand_prefix).", dynamic=True),
+    _p("publish.all_hand_joints", False, "With publish.hand_frames, all 21 joint frames.",
+       dynamic=True),
+    _p("publish.max_rate_hz", 0.0, "Most framesets processed per second (stamp time); 0: no "
+       "limit.", dynamic=True, at_least=0),
+    _p("frames.reference", "", "Frame id of the reference (first) camera's optical frame; "
+       "empty: its images' header.frame_id."),
+    _p("frames.camera_prefix", "hggt/", "Estimated cameras are published as "
+       "PREFIX<camera frame_id>, so they never fight a calibrated TF tree."),
+    _p("frames.hand_prefix", "hggt/", "Prefix of the hand frames."),
+    _p("frames.fixed_cameras", False, "The cameras do not move: once the estimate has "
+       "converged, publish it once on /tf_static (averaged over frames.static_window)."),
+    _p("frames.static_window", _AVERAGE.window, "Estimates averaged for /tf_static.",
+       at_least=1),
+    _p("frames.static_max_translation_m", _AVERAGE.max_translation_spread_m, "Convergence: "
+       "largest distance of an estimate from the mean (m).", at_least=0),
+    _p("frames.static_max_rotation_deg", round(math.degrees(_AVERAGE.max_rotation_spread_rad), 9),
+       "Convergence: largest angle of an estimate from the mean (degrees).", at_least=0),
+    _p("diagnostics.period_s", 1.0, "Period of /diagnostics (s).", above=0),
+    _p("diagnostics.stale_after_s", 1.0, "A camera silent this long is reported as stopped (s).",
+       above=0),
+)
+# fmt: on
+"""Every node parameter, in declaration order."""
+
+PARAMETERS_BY_NAME = {definition.name: definition for definition in PARAMETERS}
+
+
+def default_parameters() -> dict[str, ParameterValue]:
+    """Name -> default value of every parameter."""
+    return {definition.name: definition.default for definition in PARAMETERS}
+
+
+def checked_value(definition: ParameterDefinition, value: object) -> ParameterValue:
+    """The value converted to the parameter's type and range-checked, or a ParameterError."""
+    name, kind = definition.name, definition.kind
+    checked: ParameterValue | None = None
+    if kind == "bool" and isinstance(value, bool):
+        checked = value
+    elif isinstance(value, bool):
+        pass
+    elif kind == "int" and isinstance(value, int):
+        checked = value
+    elif kind == "float" and isinstance(value, (int, float)) and math.isfinite(value):
+        checked = float(value)
+    elif kind == "string" and isinstance(value, str):
+        checked = value
+    elif kind == "string_array" and isinstance(value, (list, tuple)):
+        checked = tuple(value) if all(isinstance(item, str) for item in value) else None
+    if checked is None:
+        raise ParameterError(f"parameter {name!r} must be a finite {kind}, got {value!r}")
+    if definition.choices and checked not in definition.choices:
+        raise ParameterError(
+            f"parameter {name!r} must be one of {list(definition.choices)}, got {value!r}"
+        )
+    if isinstance(checked, (int, float)):
+        low, high = definition.at_least, definition.above
+        if (low is not None and checked < low) or (high is not None and checked <= high):
+            bound = f">= {low:g}" if low is not None else f"> {high:g}"
+            raise ParameterError(f"parameter {name!r} must be {bound}, got {value!r}")
+    return checked

@@ -1,0 +1,373 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The node's parameters and the one function mapping them onto the core's configuration.
+
+ROS-free on purpose (it imports neither rclpy nor messages), so the mapping and its
+validation are tested without a ROS graph, as image_pipeline tests its calibrator core.
+
+* :data:`~hggt_ros.parameter_table.PARAMETERS` declares every parameter: dotted snake_case
+  name, default, description, whether it may change at run time, and the allowed choices of
+  string parameters.
+* :func:`settings_from_parameters` maps a name -> value mapping onto :class:`NodeSettings`
+  and raises :class:`ParameterError` naming the parameter for anything invalid; the node
+  calls it at start-up (the node then refuses to start) and again for run-time changes
+  through :func:`updated_parameters`, which also rejects changes of static parameters.
+
+Camera topics follow image_transport: camera ``name`` reads ``<name>/image_raw`` (relative,
+so the node's namespace and remapping apply), ``<topic>/compressed`` with
+``cameras.image_transport: compressed``, and ``camera_info`` beside the image topic.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hggt_core.io.ros_markers import MarkerStyle
+from hggt_core.pipeline.camera_average import AverageConfig
+from hggt_core.pipeline.factory import PipelineSpec
+from hggt_core.pipeline.filters import FilterConfig, OneEuroParams
+from hggt_core.pipeline.sync import SyncConfig
+from hggt_ros.parameter_table import (
+    PARAMETERS_BY_NAME,
+    ParameterError,
+    ParameterValue,
+    checked_value,
+    default_parameters,
+)
+
+_FILTER = FilterConfig()
+_STYLE = MarkerStyle()
+_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+_FRAME_ID = re.compile(r"[A-Za-z0-9_/]*")
+_DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps|xpu(:\d+)?")
+
+
+@dataclass(frozen=True)
+class CameraSettings:
+    """The subscribed cameras.
+
+    Attributes:
+        names: camera names, reference first (the synchroniser's view names).
+        image_topics: subscribed image topic per camera (``.../compressed`` when compressed).
+        info_topics: camera_info topic per camera, or None when not subscribed.
+        compressed: subscribe ``sensor_msgs/CompressedImage`` instead of ``Image``.
+        reliable: reliable QoS instead of sensor-data (best effort).
+        qos_depth: subscription queue depth.
+    """
+
+    names: tuple[str, ...]
+    image_topics: tuple[str, ...]
+    info_topics: tuple[str, ...] | None
+    compressed: bool
+    reliable: bool
+    qos_depth: int
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    """What is published (switches are read per frameset, so they apply at once).
+
+    Attributes:
+        mano: ``/hand/mano``.
+        joints: ``/hand/<side>/joints``.
+        markers: ``/hand/markers`` drawn with ``marker_style``.
+        marker_style: marker contents and lifetime.
+        tf: estimated cameras on ``/tf``.
+        hand_frames: hand frames on ``/tf`` too.
+        all_hand_joints: all 21 joint frames (with ``hand_frames``).
+        min_period_s: least stamp time between processed framesets (0: every one).
+    """
+
+    mano: bool
+    joints: bool
+    markers: bool
+    marker_style: MarkerStyle
+    tf: bool
+    hand_frames: bool
+    all_hand_joints: bool
+    min_period_s: float
+
+
+@dataclass(frozen=True)
+class FrameSettings:
+    """Frame naming and the /tf_static policy (ARCHITECTURE.md, decision 7).
+
+    Attributes:
+        reference: frame id of the reference camera, or None for its header.frame_id.
+        camera_prefix: prefix of the estimated camera frames.
+        hand_prefix: prefix of the hand frames.
+        static_average: averaging of fixed cameras for ``/tf_static``; None when the cameras
+            are not declared fixed.
+    """
+
+    reference: str | None
+    camera_prefix: str
+    hand_prefix: str
+    static_average: AverageConfig | None
+
+
+@dataclass(frozen=True)
+class NodeSettings:
+    """Everything the node runs with, built by :func:`settings_from_parameters`.
+
+    Attributes:
+        cameras: subscriptions.
+        pipeline: the predictor to build (its ``temporal_filter`` is off: the node applies
+            ``filter`` itself so that it can be switched at run time).
+        sync: synchroniser settings.
+        poll_period_s: synchroniser poll timer period (s).
+        filter: temporal filter, or None when off.
+        publish: publishing switches and rate limit.
+        frames: frame ids and /tf_static policy.
+        diagnostics_period_s: /diagnostics period (s).
+        stale_after_s: silence after which a camera is reported stopped (s).
+    """
+
+    cameras: CameraSettings
+    pipeline: PipelineSpec
+    sync: SyncConfig
+    poll_period_s: float
+    filter: FilterConfig | None
+    publish: PublishSettings
+    frames: FrameSettings
+    diagnostics_period_s: float
+    stale_after_s: float
+
+
+class _Values:
+    """Checked parameter values with typed getters."""
+
+    def __init__(self, values: Mapping[str, ParameterValue]) -> None:
+        self._values = values
+
+    def number(self, name: str) -> float:
+        value = self._values[name]
+        assert isinstance(value, (int, float))  # checked_value guarantees the types
+        return float(value)
+
+    def integer(self, name: str) -> int:
+        value = self._values[name]
+        assert isinstance(value, int)
+        return value
+
+    def text(self, name: str) -> str:
+        return str(self._values[name])
+
+    def flag(self, name: str) -> bool:
+        return bool(self._values[name])
+
+    def texts(self, name: str) -> tuple[str, ...]:
+        value = self._values[name]
+        assert isinstance(value, tuple)
+        return value
+
+
+def _require(ok: bool, name: str, requirement: str, value: object) -> None:
+    if not ok:
+        raise ParameterError(f"parameter {name!r} must be {requirement}, got {value!r}")
+
+
+def settings_from_parameters(values: Mapping[str, object]) -> NodeSettings:
+    """Map parameter values onto the node's settings (the one mapping; see the module doc).
+
+    Args:
+        values: name -> value for any subset of :data:`PARAMETERS` (the rest take their
+            defaults); string arrays may be lists or tuples, float parameters accept ints.
+
+    Raises:
+        ParameterError: an unknown name, a value of the wrong type or out of range, or
+            settings that contradict each other; the message names the parameter.
+    """
+    unknown = sorted(set(values) - set(PARAMETERS_BY_NAME))
+    if unknown:
+        raise ParameterError(f"unknown parameter(s) {unknown}; see config/hggt.yaml")
+    checked = default_parameters()
+    checked.update(
+        {name: checked_value(PARAMETERS_BY_NAME[name], value) for name, value in values.items()}
+    )
+    v = _Values(checked)
+    cameras = _camera_settings(v)
+    return NodeSettings(
+        cameras=cameras,
+        pipeline=_pipeline_spec(v),
+        sync=_sync_config(v, len(cameras.names)),
+        poll_period_s=v.number("sync.poll_period_s"),
+        filter=_filter_config(v),
+        publish=_publish_settings(v),
+        frames=_frame_settings(v),
+        diagnostics_period_s=v.number("diagnostics.period_s"),
+        stale_after_s=v.number("diagnostics.stale_after_s"),
+    )
+
+
+def updated_parameters(
+    current: Mapping[str, ParameterValue], changes: Mapping[str, object]
+) -> tuple[dict[str, ParameterValue], NodeSettings]:
+    """Apply run-time changes: only dynamic parameters may change, and the result must be valid.
+
+    Args:
+        current: the node's current values (all parameters).
+        changes: name -> new value.
+
+    Returns:
+        The new values (all parameters) and the settings built from them.
+
+    Raises:
+        ParameterError: an unknown or static parameter, or an invalid result.
+    """
+    for name, value in changes.items():
+        definition = PARAMETERS_BY_NAME.get(name)
+        if definition is None:
+            raise ParameterError(f"unknown parameter {name!r}")
+        if not definition.dynamic and value != current.get(name):
+            raise ParameterError(
+                f"parameter {name!r} can only be set at start-up (restart the node to change it)"
+            )
+    merged: dict[str, object] = {**current, **changes}
+    settings = settings_from_parameters(merged)
+    return {
+        name: checked_value(PARAMETERS_BY_NAME[name], x) for name, x in merged.items()
+    }, settings
+
+
+def camera_info_topic(image_topic: str) -> str:
+    """The camera_info topic beside an image topic (``/a/image_raw`` -> ``/a/camera_info``)."""
+    namespace, _, _ = image_topic.rstrip("/").rpartition("/")
+    if image_topic.startswith("/") and not namespace:
+        return "/camera_info"
+    return f"{namespace}/camera_info" if namespace else "camera_info"
+
+
+def _camera_settings(v: _Values) -> CameraSettings:
+    names = v.texts("cameras.names")
+    _require(len(names) > 0, "cameras.names", "a non-empty list", list(names))
+    for name in names:
+        pattern_ok = bool(_NAME_PATTERN.fullmatch(name))
+        _require(pattern_ok, "cameras.names", "letters, digits and '_' (letter first)", name)
+    _require(len(set(names)) == len(names), "cameras.names", "unique", list(names))
+    topics = v.texts("cameras.topics") or tuple(f"{name}/image_raw" for name in names)
+    count_ok = len(topics) == len(names) and all(topics)
+    _require(count_ok, "cameras.topics", f"empty or {len(names)} topic(s)", list(topics))
+    compressed = v.text("cameras.image_transport") == "compressed"
+    info_topics = None
+    if v.flag("cameras.use_camera_info"):
+        info_topics = tuple(camera_info_topic(topic) for topic in topics)
+    return CameraSettings(
+        names=names,
+        image_topics=tuple(f"{topic}/compressed" if compressed else topic for topic in topics),
+        info_topics=info_topics,
+        compressed=compressed,
+        reliable=v.text("cameras.qos") == "reliable",
+        qos_depth=v.integer("cameras.qos_depth"),
+    )
+
+
+def _sync_config(v: _Values, camera_count: int) -> SyncConfig:
+    min_views = v.integer("sync.min_views")
+    _require(
+        min_views <= camera_count, "sync.min_views", f"<= {camera_count} (cameras)", min_views
+    )
+    return SyncConfig(
+        slop_s=v.number("sync.slop_s"),
+        max_wait_s=v.number("sync.max_wait_s"),
+        min_views=min_views,
+        queue_size=v.integer("sync.queue_size"),
+    )
+
+
+def _pipeline_spec(v: _Values) -> PipelineSpec:
+    checkpoint, mano_dir = v.text("model.checkpoint"), v.text("model.mano_dir")
+    checkpoint_ok = not checkpoint or Path(checkpoint).expanduser().is_file()
+    _require(checkpoint_ok, "model.checkpoint", "an existing file (or empty)", checkpoint)
+    mano_ok = not mano_dir or Path(mano_dir).expanduser().is_dir()
+    _require(mano_ok, "model.mano_dir", "an existing folder (or empty)", mano_dir)
+    crop_size = v.integer("model.crop_size")
+    _require(crop_size % 14 == 0, "model.crop_size", "0 or a multiple of 14", crop_size)
+    device, precision = v.text("engine.device"), v.text("engine.precision")
+    _require(
+        bool(_DEVICE.fullmatch(device)), "engine.device", "cpu, cuda[:N], mps, xpu[:N]", device
+    )
+    cuda_ok = precision == "fp32" or device.startswith("cuda")
+    _require(cuda_ok, "engine.precision", "fp32 unless engine.device is CUDA", precision)
+    return PipelineSpec(
+        checkpoint=Path(checkpoint).expanduser() if checkpoint else None,
+        mano_dir=Path(mano_dir).expanduser() if mano_dir else None,
+        engine=v.text("engine.kind"),
+        device=device,
+        precision=precision,
+        localiser=v.text("detector.mode"),
+        side="left" if v.text("detector.side") == "left" else "right",
+        crop_size=crop_size or None,
+        box_scale=v.number("detector.box_scale") or None,
+        min_views=v.integer("detector.min_views"),
+        fingertips=v.text("model.fingertips"),
+        temporal_filter=False,
+        use_known_intrinsics=v.flag("cameras.use_camera_info"),
+    )
+
+
+def _filter_config(v: _Values) -> FilterConfig | None:
+    if not v.flag("filter.enabled"):
+        return None
+    return FilterConfig(
+        position=OneEuroParams(
+            min_cutoff_hz=v.number("filter.position_min_cutoff_hz"),
+            beta=v.number("filter.position_beta"),
+            d_cutoff_hz=_FILTER.position.d_cutoff_hz,
+        ),
+        rotation=OneEuroParams(
+            min_cutoff_hz=v.number("filter.rotation_min_cutoff_hz"),
+            beta=v.number("filter.rotation_beta"),
+            d_cutoff_hz=_FILTER.rotation.d_cutoff_hz,
+        ),
+        shape=_FILTER.shape,
+        lost_timeout_s=v.number("filter.lost_timeout_s"),
+    )
+
+
+def _publish_settings(v: _Values) -> PublishSettings:
+    rate_hz = v.number("publish.max_rate_hz")
+    style = dataclasses.replace(
+        _STYLE,
+        lifetime_s=v.number("publish.marker_lifetime_s"),
+        cameras=v.flag("publish.camera_frusta"),
+    )
+    return PublishSettings(
+        mano=v.flag("publish.mano"),
+        joints=v.flag("publish.joints"),
+        markers=v.flag("publish.markers"),
+        marker_style=style,
+        tf=v.flag("publish.tf"),
+        hand_frames=v.flag("publish.hand_frames"),
+        all_hand_joints=v.flag("publish.all_hand_joints"),
+        min_period_s=1.0 / rate_hz if rate_hz > 0 else 0.0,
+    )
+
+
+def _frame_settings(v: _Values) -> FrameSettings:
+    for name in ("frames.reference", "frames.camera_prefix", "frames.hand_prefix"):
+        frame_ok = bool(_FRAME_ID.fullmatch(v.text(name)))
+        _require(frame_ok, name, "letters, digits, '_' and '/'", v.text(name))
+    prefix = v.text("frames.camera_prefix")
+    _require(
+        bool(prefix), "frames.camera_prefix", "non-empty (never replace calibrated frames)", ""
+    )
+    average = None
+    if v.flag("frames.fixed_cameras"):
+        average = AverageConfig(
+            window=v.integer("frames.static_window"),
+            max_translation_spread_m=v.number("frames.static_max_translation_m"),
+            max_rotation_spread_rad=math.radians(v.number("frames.static_max_rotation_deg")),
+        )
+    return FrameSettings(
+        reference=v.text("frames.reference") or None,
+        camera_prefix=prefix,
+        hand_prefix=v.text("frames.hand_prefix"),
+        static_average=average,
+    )

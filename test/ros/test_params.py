@@ -1,0 +1,200 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The node's parameter table and its mapping onto the core's settings (no ROS needed)."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from hggt_core.io.ros_markers import MarkerStyle
+from hggt_core.pipeline.factory import PipelineSpec
+from hggt_core.pipeline.filters import FilterConfig
+from hggt_core.pipeline.sync import SyncConfig
+from hggt_ros.parameter_table import PARAMETERS, ParameterError, default_parameters
+from hggt_ros.params import camera_info_topic, settings_from_parameters, updated_parameters
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_every_parameter_is_named_described_and_unique() -> None:
+    names = [definition.name for definition in PARAMETERS]
+    assert len(set(names)) == len(names)
+    for definition in PARAMETERS:
+        assert re.fullmatch(r"[a-z]+(\.[a-z0-9_]+)+", definition.name), definition.name
+        assert len(definition.description) > 10, definition.name
+        if definition.choices:
+            assert definition.default in definition.choices, definition.name
+    assert {name.split(".")[0] for name in names} == {
+        "cameras", "model", "engine", "detector", "sync", "filter", "publish", "frames",
+        "diagnostics",
+    }  # fmt: skip
+
+
+def test_defaults_map_onto_the_core_defaults() -> None:
+    settings = settings_from_parameters({})
+    expected_spec = PipelineSpec(temporal_filter=False, use_known_intrinsics=True)
+    assert settings.pipeline == expected_spec
+    assert settings.sync == SyncConfig()
+    assert settings.filter is None
+    assert settings.publish.marker_style == MarkerStyle()
+    assert settings.publish.min_period_s == 0.0
+    assert settings.cameras.names == ("cam0",)
+    assert settings.cameras.image_topics == ("cam0/image_raw",)
+    assert settings.cameras.info_topics == ("cam0/camera_info",)
+    assert not settings.cameras.reliable and not settings.cameras.compressed
+    assert settings.frames.reference is None
+    assert settings.frames.camera_prefix == "hggt/"
+    assert settings.frames.static_average is None
+
+
+def test_values_map_onto_pipeline_sync_and_publish_settings(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "w.safetensors"
+    checkpoint.write_bytes(b"")
+    settings = settings_from_parameters(
+        {
+            "cameras.names": ["left_cam", "right_cam"],
+            "cameras.topics": ["/rig/left/image", "/rig/right/image"],
+            "cameras.image_transport": "compressed",
+            "cameras.use_camera_info": False,
+            "cameras.qos": "reliable",
+            "model.checkpoint": str(checkpoint),
+            "model.crop_size": 112,
+            "engine.device": "cuda:1",
+            "engine.precision": "bf16",
+            "detector.mode": "tracker",
+            "detector.side": "left",
+            "detector.box_scale": 1.5,
+            "sync.slop_s": 0,  # an int for a float parameter is fine
+            "sync.max_wait_s": 0.25,
+            "sync.min_views": 2,
+            "publish.max_rate_hz": 4.0,
+            "publish.marker_lifetime_s": 2.0,
+            "publish.camera_frusta": False,
+            "frames.reference": "rig/left_optical",
+            "frames.fixed_cameras": True,
+            "frames.static_window": 10,
+            "frames.static_max_rotation_deg": 1.0,
+        }
+    )
+    spec = settings.pipeline
+    assert (spec.checkpoint, spec.crop_size, spec.device, spec.precision) == (
+        checkpoint, 112, "cuda:1", "bf16"
+    )  # fmt: skip
+    assert (spec.localiser, spec.side, spec.box_scale, spec.use_known_intrinsics) == (
+        "tracker", "left", 1.5, False
+    )  # fmt: skip
+    assert settings.sync == SyncConfig(slop_s=0.0, max_wait_s=0.25, min_views=2)
+    assert settings.cameras.image_topics == ("/rig/left/image/compressed",
+                                             "/rig/right/image/compressed")  # fmt: skip
+    assert settings.cameras.info_topics is None
+    assert settings.cameras.reliable
+    assert settings.publish.min_period_s == pytest.approx(0.25)
+    assert settings.publish.marker_style.lifetime_s == 2.0
+    assert not settings.publish.marker_style.cameras
+    assert settings.frames.reference == "rig/left_optical"
+    average = settings.frames.static_average
+    assert average is not None and average.window == 10
+    assert average.max_rotation_spread_rad == pytest.approx(math.radians(1.0))
+
+
+def test_filter_parameters_build_the_filter_config() -> None:
+    settings = settings_from_parameters(
+        {"filter.enabled": True, "filter.position_beta": 3.0, "filter.lost_timeout_s": 2.0}
+    )
+    assert settings.filter is not None
+    assert settings.filter.position.beta == 3.0
+    assert settings.filter.position.min_cutoff_hz == FilterConfig().position.min_cutoff_hz
+    assert settings.filter.rotation == FilterConfig().rotation
+    assert settings.filter.lost_timeout_s == 2.0
+
+
+@pytest.mark.parametrize(
+    ("topic", "info"),
+    [("cam0/image_raw", "cam0/camera_info"), ("/a/b/image", "/a/b/camera_info"),
+     ("/image", "/camera_info"), ("image", "camera_info")],
+)  # fmt: skip
+def test_camera_info_topic_sits_beside_the_image_topic(topic: str, info: str) -> None:
+    assert camera_info_topic(topic) == info
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"sync.slop_s": -0.1}, "'sync.slop_s' must be >= 0"),
+        ({"sync.slop_s": math.nan}, "'sync.slop_s' must be a finite float"),
+        ({"sync.slop_s": "fast"}, "'sync.slop_s' must be a finite float"),
+        ({"sync.min_views": 2}, "'sync.min_views' must be <= 1"),
+        ({"sync.queue_size": 0}, "'sync.queue_size' must be >= 1"),
+        ({"sync.poll_period_s": 0.0}, "'sync.poll_period_s' must be > 0"),
+        ({"cameras.names": []}, "'cameras.names' must be a non-empty list"),
+        ({"cameras.names": ["a", "a"]}, "'cameras.names' must be unique"),
+        ({"cameras.names": ["cam-0"]}, "'cameras.names' must be letters"),
+        ({"cameras.topics": ["/x", "/y"]}, "'cameras.topics' must be empty or 1 topic"),
+        ({"cameras.image_transport": "theora"}, "'cameras.image_transport' must be one of"),
+        ({"cameras.qos_depth": True}, "'cameras.qos_depth' must be a finite int"),
+        ({"model.crop_size": 100}, "'model.crop_size' must be 0 or a multiple of 14"),
+        ({"model.checkpoint": "/nonexistent/w.pt"}, "'model.checkpoint' must be an existing"),
+        ({"model.mano_dir": "/nonexistent"}, "'model.mano_dir' must be an existing folder"),
+        ({"engine.kind": "tensorflow"}, "'engine.kind' must be one of ['torch'"),
+        ({"engine.device": "gpu0"}, "'engine.device' must be cpu, cuda"),
+        ({"engine.precision": "fp16"}, "'engine.precision' must be fp32 unless"),
+        ({"detector.mode": "boxes"}, "'detector.mode' must be one of"),
+        ({"filter.enabled": True, "filter.position_min_cutoff_hz": 0.0},
+         "'filter.position_min_cutoff_hz' must be > 0"),
+        ({"publish.max_rate_hz": -1.0}, "'publish.max_rate_hz' must be >= 0"),
+        ({"frames.camera_prefix": ""}, "'frames.camera_prefix' must be non-empty"),
+        ({"frames.reference": "a b"}, "'frames.reference' must be letters, digits"),
+        ({"frames.static_window": 0}, "'frames.static_window' must be >= 1"),
+        ({"no.such": 1}, "unknown parameter"),
+    ],
+)  # fmt: skip
+def test_invalid_values_are_rejected_naming_the_parameter(
+    values: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ParameterError) as raised:
+        settings_from_parameters(values)
+    assert message in str(raised.value)
+
+
+def test_dynamic_parameters_change_and_static_ones_are_refused() -> None:
+    current = default_parameters()
+    values, settings = updated_parameters(
+        current, {"sync.slop_s": 0.03, "filter.enabled": True, "publish.max_rate_hz": 10}
+    )
+    assert values["sync.slop_s"] == 0.03 and values["publish.max_rate_hz"] == 10.0
+    assert settings.sync.slop_s == 0.03
+    assert settings.filter == FilterConfig()
+    assert settings.publish.min_period_s == pytest.approx(0.1)
+    assert current["sync.slop_s"] == SyncConfig().slop_s  # the input is not modified
+    with pytest.raises(ParameterError, match=r"'engine\.device' can only be set at start-up"):
+        updated_parameters(values, {"engine.device": "cuda"})
+    with pytest.raises(ParameterError, match=r"'sync\.max_wait_s' must be >= 0"):
+        updated_parameters(values, {"sync.max_wait_s": -1.0})
+    unchanged, _ = updated_parameters(values, {"engine.device": "cpu"})  # same value: fine
+    assert unchanged == values
+
+
+def test_config_file_lists_every_parameter_with_its_default() -> None:
+    document = YAML(typ="safe").load((REPO / "config" / "hggt.yaml").read_text())
+    parameters = document["/**"]["ros__parameters"]
+
+    def flatten(tree: dict[str, object], prefix: str = "") -> dict[str, object]:
+        flat: dict[str, object] = {}
+        for key, value in tree.items():
+            if isinstance(value, dict):
+                flat.update(flatten(value, f"{prefix}{key}."))
+            else:
+                flat[f"{prefix}{key}"] = tuple(value) if isinstance(value, list) else value
+        return flat
+
+    flat = flatten(parameters)
+    defaults = default_parameters()
+    assert sorted(flat) == sorted(defaults)
+    for name, value in flat.items():
+        assert value == defaults[name] and type(value) is type(defaults[name]), name
+    settings_from_parameters(flat)

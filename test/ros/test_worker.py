@@ -1,0 +1,173 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The node's ROS-free runtime state: latest-wins worker, rate meter, monitors, static frames."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from hggt_core.io.ros_schema import TransformSpec
+from hggt_core.pipeline.camera_average import AverageConfig
+from hggt_core.pipeline.sync import SyncedSet, SyncStats, ViewStats
+from hggt_ros.worker import (
+    CameraMonitor,
+    LatestWinsWorker,
+    RateMeter,
+    StaticCameraFrames,
+    WorkerStats,
+    pipeline_health,
+)
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert condition(), "timed out"
+
+
+def test_worker_processes_only_the_newest_pending_item() -> None:
+    release = threading.Event()
+    started = threading.Event()
+    seen: list[int] = []
+
+    def handler(item: int) -> None:
+        started.set()
+        release.wait(5.0)
+        seen.append(item)
+
+    worker: LatestWinsWorker[int] = LatestWinsWorker(handler)
+    worker.start()
+    try:
+        assert not worker.submit(0)
+        assert started.wait(5.0)  # item 0 is running, the queue is empty
+        replaced = [worker.submit(item) for item in range(1, 101)]
+        assert replaced == [False] + [True] * 99  # only one item ever waits
+        stats = worker.stats()
+        assert (stats.submitted, stats.dropped, stats.pending, stats.busy) == (101, 99, 1, True)
+        release.set()
+        _wait_for(lambda: worker.stats().processed == 2)
+    finally:
+        release.set()
+        assert worker.stop()
+    assert seen == [0, 100]
+    assert worker.stats().failed == 0
+
+
+def test_worker_survives_a_failing_handler_and_reports_it() -> None:
+    errors: list[Exception] = []
+
+    def handler(item: int) -> None:
+        if item == 1:
+            raise RuntimeError("bad frameset")
+
+    worker: LatestWinsWorker[int] = LatestWinsWorker(handler, on_error=errors.append)
+    worker.start()
+    try:
+        worker.submit(1)
+        _wait_for(lambda: worker.stats().processed == 1)
+        worker.submit(2)
+        _wait_for(lambda: worker.stats().processed == 2)
+    finally:
+        assert worker.stop()
+    stats = worker.stats()
+    assert (stats.failed, stats.processed) == (1, 2)
+    assert [str(error) for error in errors] == ["bad frameset"]
+    assert stats.max_duration_s >= stats.mean_duration_s > 0
+
+
+def test_stop_drops_the_pending_item() -> None:
+    release = threading.Event()
+    worker: LatestWinsWorker[int] = LatestWinsWorker(lambda item: release.wait(5.0) and None)
+    worker.start()
+    worker.submit(0)
+    _wait_for(lambda: worker.stats().busy)
+    worker.submit(1)
+    release.set()
+    assert worker.stop()
+    stats = worker.stats()
+    assert stats.dropped == 1 and stats.processed == 1 and stats.pending == 0
+
+
+def test_rate_meter_measures_between_events_in_the_window() -> None:
+    meter = RateMeter(window_s=1.0)
+    assert meter.rate_hz(0.0) == 0.0
+    for k in range(31):  # 30 Hz for one second
+        meter.record(10.0 + k / 30)
+    assert meter.rate_hz(11.0) == pytest.approx(30.0)
+    assert meter.count == 31 and meter.last_s == pytest.approx(11.0)
+    assert meter.rate_hz(11.5) == pytest.approx(30.0)  # events of [10.5, 11] remain
+    assert meter.rate_hz(12.1) == 0.0  # the camera stopped
+    with pytest.raises(ValueError):
+        RateMeter(0.0)
+
+
+def _view_stats(name: str = "cam1") -> ViewStats:
+    return ViewStats(
+        name, received=5, duplicates=0, dropped_stale=1, dropped_overflow=0, buffered=2
+    )
+
+
+def test_camera_monitor_reports_silence_stops_and_bad_input() -> None:
+    camera = CameraMonitor("cam1", "cam1/image_raw", rate_window_s=1.0)
+    health = camera.health(0.0, 1.0, _view_stats())
+    assert (health.level, health.message) == ("warn", "no image received yet")
+    for k in range(11):
+        camera.rate.record(1.0 + k / 10)
+    health = camera.health(2.0, 1.0, _view_stats())
+    assert (health.level, health.message) == ("ok", "10.0 Hz")
+    assert health.values["rate (Hz)"] == pytest.approx(10.0)
+    assert health.values["received"] == 11 and health.values["buffered"] == 2
+    camera.problem("image dropped: unsupported image encoding '32FC1'")
+    health = camera.health(2.0, 1.0, _view_stats())
+    assert health.level == "warn" and "32FC1" in health.message
+    assert camera.health(2.0, 1.0, _view_stats()).level == "ok"  # reported once
+    assert health.values["bad images"] == 1
+    health = camera.health(3.5, 1.0, _view_stats())
+    assert (health.level, health.message) == ("warn", "stopped: no image for 1.5 s")
+
+
+def _worker_stats(failed: int = 0) -> WorkerStats:
+    return WorkerStats(10, 8, 2, failed, 0, False, 0.05, 0.09)
+
+
+def test_pipeline_health_reports_counters_views_and_problems() -> None:
+    sync = SyncStats((_view_stats("cam0"), _view_stats("cam1")), 9, 3, 0)
+    synced: SyncedSet[None] = SyncedSet(1.0, (("cam0", 1.0, None),), ("cam1",), 0.004)
+    identity = {"engine": "torch", "device": "cpu"}
+    health = pipeline_health(_worker_stats(), sync, (synced, 1), 4, True, identity)
+    assert (health.level, health.message) == ("ok", "8 framesets processed")
+    values = health.values
+    assert values["engine"] == "torch" and values["device"] == "cpu"
+    assert values["framesets dropped (latest wins)"] == 2
+    assert values["framesets dropped (rate limit)"] == 4
+    assert values["inference latency mean (ms)"] == pytest.approx(50.0)
+    assert values["views used"] == "cam0" and values["views missing"] == "cam1"
+    assert values["sync spread (ms)"] == pytest.approx(4.0)
+    assert values["sync buffered images"] == 4 and values["sync partial sets"] == 3
+    assert pipeline_health(_worker_stats(), sync, None, 0, False, identity).level == "warn"
+    assert pipeline_health(_worker_stats(1), sync, None, 0, True, identity).level == "error"
+
+
+def _camera_spec(yaw_rad: float, x_m: float) -> TransformSpec:
+    quaternion = np.array([0.0, 0.0, math.sin(yaw_rad / 2), math.cos(yaw_rad / 2)])
+    return TransformSpec("cam0", "hggt/cam1", 1.0, np.array([x_m, 0.0, 0.0]), quaternion)
+
+
+def test_static_frames_freeze_the_average_once_converged() -> None:
+    frames = StaticCameraFrames(AverageConfig(window=3, max_translation_spread_m=0.01))
+    assert not frames.update([_camera_spec(0.1, 0.500)])
+    assert not frames.update([_camera_spec(0.1, 0.504)])
+    assert frames.update([_camera_spec(0.1, 0.502)])
+    assert frames.is_frozen("hggt/cam1")
+    (frozen,) = frames.frozen
+    np.testing.assert_allclose(frozen.translation, [0.502, 0.0, 0.0], atol=1e-12)
+    assert (frozen.parent, frozen.child) == ("cam0", "hggt/cam1")
+    assert not frames.update([_camera_spec(0.5, 2.0)])  # frozen frames ignore new estimates
+    np.testing.assert_allclose(frames.frozen[0].translation, [0.502, 0.0, 0.0], atol=1e-12)
