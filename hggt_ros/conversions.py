@@ -173,7 +173,12 @@ def pose_array(poses: npt.NDArray[np.float64], head: Header) -> PoseArray:
 
 def marker(spec: MarkerSpec, stamp: Time) -> Marker:
     """A ``visualization_msgs/Marker`` from a spec, stamped with ``stamp`` (not the float)."""
-    points = np.asarray(spec.points, dtype=np.float64).reshape(-1, 3).tolist()
+    # A mesh repeats each vertex in ~6 triangles: build one Point per distinct position and
+    # share it (the serialised message is identical; building 4.6k Points costs ~9 ms).
+    distinct, index = np.unique(
+        np.asarray(spec.points, dtype=np.float64).reshape(-1, 3), axis=0, return_inverse=True
+    )
+    shared = [Point(x=x, y=y, z=z) for x, y, z in distinct.tolist()]
     colors = [] if spec.colors is None else np.asarray(spec.colors, dtype=np.float64).tolist()
     return Marker(
         header=header(stamp, spec.frame_id),
@@ -185,7 +190,7 @@ def marker(spec: MarkerSpec, stamp: Time) -> Marker:
         scale=Vector3(x=spec.scale[0], y=spec.scale[1], z=spec.scale[2]),
         color=ColorRGBA(r=spec.color[0], g=spec.color[1], b=spec.color[2], a=spec.color[3]),
         lifetime=duration(spec.lifetime_s),
-        points=[Point(x=x, y=y, z=z) for x, y, z in points],
+        points=[shared[i] for i in index.reshape(-1).tolist()],
         colors=[ColorRGBA(r=r, g=g, b=b, a=a) for r, g, b, a in colors],
     )
 

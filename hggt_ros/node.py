@@ -13,7 +13,9 @@ Every output header carries the frameset's reference stamp, exact to the nanosec
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import gc
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -218,7 +220,11 @@ class HggtNode(Node):
             image_sizes={n: (f.image.shape[1], f.image.shape[0]) for n, _, f in synced.views},
         )
         s = self._settings
-        out = conv.frameset_messages(results, context, s.publish, s.frames, self._faces)
+        publish = s.publish
+        if publish.markers and self._pub_markers.get_subscription_count() == 0:
+            # The mesh marker is the costliest message by far: skip it while nobody listens.
+            publish = dataclasses.replace(publish, markers=False)
+        out = conv.frameset_messages(results, context, publish, s.frames, self._faces)
         if out.mano is not None:
             self._pub_mano.publish(out.mano)
         for side, poses in out.joints.items():
@@ -306,6 +312,10 @@ def main(args: list[str] | None = None) -> int:
         rclpy.logging.get_logger("hggt_node").fatal(f"cannot start: {error}")
         try_shutdown()
         return 1
+    # Start-up allocated ~200k long-lived objects (torch, the model); freezing them keeps the
+    # garbage collector from rescanning them in 150-200 ms pauses while frames stream in.
+    gc.collect()
+    gc.freeze()
     try:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
