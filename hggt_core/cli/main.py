@@ -10,9 +10,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hggt_core.cli import commands, demo, export
+from hggt_core.cli import build_engine, commands, demo, export
 from hggt_core.engine.export import OnnxExportError
 from hggt_core.engine.onnx_engine import OnnxModelError
+from hggt_core.engine.tensorrt_metadata import TensorRTError
 from hggt_core.io.images import ImageReadError
 from hggt_core.io.rosbag_sink import RosbagSinkError
 from hggt_core.io.rosbag_source import RosbagSourceError
@@ -27,6 +28,7 @@ _USER_ERRORS = (
     CheckpointError,
     OnnxExportError,
     OnnxModelError,
+    TensorRTError,
     ManoFileError,
     ImageReadError,
     RosbagSourceError,
@@ -76,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_bag_parser(commands_parser, common)
     demo.add_demo_parser(commands_parser, common)
     export.add_export_parser(commands_parser)
+    build_engine.add_build_engine_parser(commands_parser)
     return parser
 
 

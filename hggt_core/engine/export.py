@@ -140,6 +140,9 @@ def _traceable(model: HGGT, crop_size: int) -> Iterator[None]:
     grid = crop_size // model.config.patch_size
     device = aggregator.camera_token.device
     if aggregator.rope is not None:
+        # Tables cached by an earlier eager run under inference_mode trace into a graph that
+        # only fits the traced view count: rebuild them here.
+        aggregator.rope.clear_cache()
         aggregator.rope.frame_tables(
             grid, grid, aggregator.patch_start_idx, aggregator.head_dim, device
         )

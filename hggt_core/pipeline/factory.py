@@ -16,6 +16,7 @@ import torch
 
 from hggt_core.engine.base import Engine
 from hggt_core.engine.onnx_engine import OnnxEngine
+from hggt_core.engine.tensorrt_engine import TensorRTEngine
 from hggt_core.engine.torch_engine import TorchEngine
 from hggt_core.mano.joints import FingertipConvention
 from hggt_core.mano.layer import ManoLayer
@@ -29,8 +30,9 @@ from hggt_core.pipeline.types import HandSide
 
 _LOG = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("torch", "onnx")
-"""Inference engines available ("onnx" runs an `hggt export-onnx` file with ONNX Runtime)."""
+ENGINE_NAMES = ("torch", "onnx", "tensorrt")
+"""Inference engines: "onnx" runs an `hggt export-onnx` file with ONNX Runtime, "tensorrt" an
+`hggt build-engine` .engine file (CUDA; its precision was fixed when it was built)."""
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 """Backbone weight precisions by name (reduced ones on CUDA only)."""
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "data" / "demo_model.safetensors"
@@ -52,7 +54,8 @@ class PipelineSpec:
     """What to run; every field has a safe default for a quick start."""
 
     checkpoint: Path | None = None
-    """HGGT weights (.pt/.pth/.safetensors), or the .onnx export for the "onnx" engine; None
+    """HGGT weights (.pt/.pth/.safetensors), the .onnx export for the "onnx" engine or the
+    .engine file for "tensorrt"; None
     uses the bundled demo model if present, else an untrained tiny network (results are then
     meaningless, and a warning says so)."""
     mano_dir: Path | None = None
@@ -97,6 +100,13 @@ class PipelineSpec:
             raise ValueError(
                 "the onnx engine needs --checkpoint pointing at an `hggt export-onnx` file and "
                 "runs fp32"
+            )
+        if self.engine == "tensorrt" and (
+            self.checkpoint is None or not self.device.startswith("cuda")
+        ):
+            raise ValueError(
+                "the tensorrt engine needs --checkpoint pointing at an `hggt build-engine` "
+                ".engine file and --device cuda (its precision was chosen when it was built)"
             )
 
 
@@ -144,17 +154,24 @@ def build_pipeline(spec: PipelineSpec) -> Pipeline:
 
 
 def _engine(spec: PipelineSpec) -> tuple[Engine, str, bool]:
+    if spec.engine == "tensorrt" and spec.checkpoint is not None:
+        trt_engine = TensorRTEngine(spec.checkpoint, spec.device)
+        _check_crop_size(spec, trt_engine.crop_size)
+        return trt_engine, str(spec.checkpoint), True
     if spec.engine == "onnx" and spec.checkpoint is not None:
         engine = OnnxEngine(spec.checkpoint, onnx_providers(spec.device))
-        if spec.crop_size not in (None, engine.crop_size):
-            raise ValueError(
-                f"{spec.checkpoint} was exported for {engine.crop_size}-pixel crops, not "
-                f"{spec.crop_size}"
-            )
+        _check_crop_size(spec, engine.crop_size)
         return engine, str(spec.checkpoint), True
     model, model_source, trained = _load_model(spec.checkpoint)
     precision = PRECISIONS[spec.precision]
     return TorchEngine(model, spec.device, precision, spec.crop_size), model_source, trained
+
+
+def _check_crop_size(spec: PipelineSpec, built_for: int) -> None:
+    if spec.crop_size not in (None, built_for):
+        raise ValueError(
+            f"{spec.checkpoint} was built for {built_for}-pixel crops, not {spec.crop_size}"
+        )
 
 
 def onnx_providers(device: str) -> list[str | tuple[str, dict[str, int]]]:

@@ -173,3 +173,21 @@ def test_rejects_reduced_precision_and_pca_mano(tmp_path: Path) -> None:
     pca = ManoLayer(make_synthetic_mano("right"), use_pca=True)
     with pytest.raises(ValueError, match="use_pca"):
         export_onnx(HGGT(TINY), tmp_path / "x.onnx", CROP, include_mano=pca)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings(*EXPORT_WARNINGS)
+def test_export_after_an_inference_mode_run_keeps_the_view_count_dynamic(
+    tmp_path: Path,
+) -> None:
+    torch.manual_seed(5)
+    model = HGGT(TINY).eval()
+    with torch.inference_mode():
+        model(torch.rand(1, 2, 3, CROP, CROP))
+    result = export_onnx(model, tmp_path / "after_eager.onnx", CROP, max_views=3)
+    session = ort.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+    for views in (1, 3):
+        images = crops(views, seed=views)
+        got = session.run(list(HGGT_OUTPUTS), {"images": images})
+        for onnx_out, torch_out in zip(got, torch_outputs(model, images), strict=True):
+            assert relative_error(onnx_out, torch_out) <= MAX_RELATIVE_ERROR

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch.nn.attention import SDPBackend
 
 from hggt_core.engine.base import Engine
 from hggt_core.engine.torch_engine import TorchEngine
@@ -91,3 +92,56 @@ def test_cuda_reduced_precision_weights(tiny_model: HGGT) -> None:
     assert engine.model.mano_head.token_norm.weight.dtype == torch.float32
     raw = engine.run(_crops(2, 28))
     assert raw.pose_enc.dtype == np.float32 and np.all(np.isfinite(raw.pose_enc))
+
+
+def test_only_the_last_aggregator_layer_is_kept(
+    tiny_model: HGGT, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aggregator = tiny_model.aggregator
+    forward = aggregator.forward
+    requested = []
+
+    def recording_forward(images: torch.Tensor, keep_layers: object = None) -> object:
+        requested.append(keep_layers)
+        return forward(images, keep_layers)
+
+    monkeypatch.setattr(aggregator, "forward", recording_forward)
+    TorchEngine(tiny_model).run(_crops(2, 28))
+    assert requested == [(-1,)]
+
+
+def test_sdpa_backends_are_applied(tiny_model: HGGT) -> None:
+    crops = _crops(2, 28)
+    assert TorchEngine(tiny_model).sdpa_backends is None  # CPU: torch's own choice
+    reference = TorchEngine(tiny_model).run(crops)
+    math_only = TorchEngine(tiny_model, sdpa_backends=[SDPBackend.MATH])
+    assert math_only.sdpa_backends == (SDPBackend.MATH,)
+    np.testing.assert_allclose(math_only.run(crops).pose_enc, reference.pose_enc, atol=1e-5)
+    # The memory-efficient kernel has no CPU implementation: proof that the choice is honoured.
+    efficient_only = TorchEngine(tiny_model, sdpa_backends=[SDPBackend.EFFICIENT_ATTENTION])
+    with pytest.raises(RuntimeError, match="No viable backend"):
+        efficient_only.run(crops)
+
+
+@pytest.mark.slow
+def test_compile_traces_the_whole_forward_for_a_fixed_view_count(
+    tiny_model: HGGT, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real_compile = torch.compile
+
+    def eager_compile(model: torch.nn.Module, **kwargs: object) -> object:
+        calls.append(kwargs)
+        # The eager backend checks that dynamo captures one graph without inductor's minutes
+        # of code generation on a CPU.
+        return real_compile(model, dynamic=False, backend="eager", fullgraph=True)
+
+    monkeypatch.setattr(torch, "compile", eager_compile)
+    crops = _crops(2, 28)
+    eager = TorchEngine(tiny_model).run(crops)
+    engine = TorchEngine(tiny_model, compile=True)
+    assert engine.compiled and calls == [{"dynamic": False, "mode": None}]
+    compiled = engine.run(crops)
+    np.testing.assert_allclose(compiled.hand_pose, eager.hand_pose, atol=1e-5)
+    np.testing.assert_allclose(compiled.pose_enc, eager.pose_enc, atol=1e-5)
+    assert not TorchEngine(tiny_model).compiled

@@ -111,6 +111,10 @@ class RotaryEmbedding2D:
         self.frequency = float(frequency)
         self._cache: dict[tuple[int, int, int, int, torch.device], RopeTables] = {}
 
+    def clear_cache(self) -> None:
+        """Forget the cached tables (e.g. ones made under ``torch.inference_mode``)."""
+        self._cache.clear()
+
     def frame_tables(
         self, height: int, width: int, num_special: int, head_dim: int, device: torch.device
     ) -> RopeTables:
