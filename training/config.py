@@ -13,6 +13,7 @@ File layout (every section and field optional except where noted; unknown keys a
     optim: {steps: 80000, lr_peak: 1.0e-6, ...}    # OptimConfig fields
     loss: {gamma: 0.6, ...}                         # training.losses.LossWeights fields
     freeze: none                                    # none | all | patch_embed
+    init_transl_m: [0.0, 0.0, 0.45]                 # optional start of the translation output
     vggt_checkpoint: /path/to/vggt_1b.pt            # optional initialisation
     output_dir: /path/to/run                        # or --output-dir on the command line
 
@@ -131,6 +132,12 @@ class TrainConfig:
     """bf16 autocast on CUDA (never on CPU)."""
     num_threads: int | None = None
     """torch CPU threads (None = torch's default)."""
+    init_transl_m: tuple[float, float, float] | None = None
+    """Starting MANO translation (metres, camera-0 frame) of a randomly initialised network:
+    the hand head's translation output layer is re-initialised (zero weights, bias) so the last
+    iteration starts there (e.g. ``[0, 0, 0.45]``, a typical hand depth) instead of near the
+    camera centre, where the projection loss explodes. None keeps the initialisation (use None
+    with pretrained heads)."""
 
     def __post_init__(self) -> None:
         """Reject option values no code path handles."""

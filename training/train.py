@@ -144,8 +144,29 @@ def build_model(cfg: TrainConfig, runtime: Runtime) -> HGGT:
     model = HGGT(cfg.model)
     if cfg.vggt_checkpoint is not None:
         load_vggt_checkpoint(model, cfg.vggt_checkpoint)
+    if cfg.init_transl_m is not None:
+        init_translation(model, cfg.init_transl_m)
     freeze_aggregator(model, cfg.freeze)
     return model.to(runtime.device)
+
+
+def init_translation(model: HGGT, transl_m: Sequence[float]) -> None:
+    """Start the translation output at ``transl_m`` (metres, camera-0 frame).
+
+    The translation head's output layer gets zero weights and the bias
+    ``transl_m / num_iterations`` (every refinement iteration adds its output), so a fresh
+    network predicts exactly ``transl_m`` (a typical hand depth) instead of a point near the
+    camera centre, where the projection loss explodes. Zero output weights still receive
+    gradients (the hidden activations are not zero), as with any zero-initialised last layer.
+    """
+    layer = model.mano_head.transl_head.fc2
+    if layer.bias is None:
+        raise ValueError("the translation head has no output bias to initialise")
+    with torch.no_grad():
+        layer.weight.zero_()
+        layer.bias.copy_(
+            torch.as_tensor(transl_m, dtype=layer.bias.dtype) / model.config.num_iterations
+        )
 
 
 def wrap_model(model: HGGT, cfg: TrainConfig, runtime: Runtime) -> nn.Module:
