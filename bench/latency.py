@@ -34,16 +34,11 @@ torch rows slow down by up to 50x, which makes the onnx / torch ratio meaningles
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
-import json
-import math
-import os
 import platform
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -52,16 +47,26 @@ from typing import Any
 
 import numpy as np
 import torch
+from bench_common import (
+    CONFIGS,
+    SEED,
+    add_grid_options,
+    check_device,
+    host_info,
+    is_cuda,
+    markdown_table,
+    synthetic_mano,
+    write_header,
+    write_report,
+)
+from bench_engine import MemoryProbe, parity, time_engine
 
-from hggt_core.engine.base import Engine, RawPrediction
+from hggt_core.engine.base import Engine
 from hggt_core.engine.export import export_onnx
 from hggt_core.engine.flops import device_peak_tflops, forward_flops
-from hggt_core.geometry.rotations import geodesic_angle, quaternion_to_matrix
-from hggt_core.mano.layer import ManoLayer
-from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.model.checkpoint import build_hggt_from_checkpoint
-from hggt_core.model.hggt import HGGT, HGGTConfig
-from hggt_core.pipeline.factory import PRECISIONS, UNTRAINED_CONFIG, onnx_providers
+from hggt_core.model.hggt import HGGT
+from hggt_core.pipeline.factory import PRECISIONS, onnx_providers
 
 ENGINES = ("torch", "onnx", "tensorrt")
 ENGINE_PRECISIONS = {
@@ -70,22 +75,8 @@ ENGINE_PRECISIONS = {
     "tensorrt": ("fp32", "fp16", "bf16", "fp8"),
 }
 """Precisions each engine supports (torch: backbone weights; reduced ones on CUDA only)."""
-CONFIGS = {
-    "tiny": UNTRAINED_CONFIG,
-    "reduced": HGGTConfig(
-        embed_dim=384,
-        depth=4,
-        num_heads=6,
-        patch_embed="dinov2_vits14_reg",
-        head_trunk_depth=1,
-        head_num_heads=6,
-    ),
-    "full": HGGTConfig(),
-}
-"""Benchmarked networks (the same as bench/pipeline.py's)."""
 TARGET_VERTEX_MM = 1.0
 TARGET_ROTATION_DEG = 0.5
-_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -160,66 +151,11 @@ def peak_tflops(gpu_name: str | None, engine: str, precision: str) -> float | No
     return None if gpu_name is None else device_peak_tflops(gpu_name, key)
 
 
-class MemoryProbe:
-    """Peak memory of one row: see the module docstring for what is measured where."""
-
-    def __init__(self, device: str, torch_engine: bool) -> None:
-        self.cuda = device.startswith("cuda")
-        self.torch_engine = torch_engine
-        self.baseline = self._device_used() if self.cuda else 0
-
-    @staticmethod
-    def _device_used() -> int:
-        free, total = torch.cuda.mem_get_info()
-        return int(total - free)
-
-    def reset(self) -> None:
-        """Start a row."""
-        if self.cuda:
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
-            return
-        # Linux >= 4.0: "5" resets the peak resident set (VmHWM) to the current one.
-        with contextlib.suppress(OSError):
-            Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
-
-    def peak_bytes(self) -> int | None:
-        """The row's peak, or None where it cannot be read."""
-        if self.cuda:
-            torch.cuda.synchronize()
-            if self.torch_engine:
-                return int(torch.cuda.max_memory_allocated())
-            return self._device_used() - self.baseline
-        try:
-            status = Path("/proc/self/status").read_text(encoding="ascii")
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-        return None
-
-
-def time_engine(
-    engine: Engine, crops: np.ndarray, warmup: int, repeats: int, probe: MemoryProbe
-) -> tuple[tuple[float, ...], int | None]:
-    """Latencies of ``repeats`` calls after ``warmup`` calls, and the peak memory."""
-    for _ in range(warmup):
-        engine.run(crops)
-    probe.reset()
-    latencies = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        engine.run(crops)  # returns host arrays, so the device work is finished
-        latencies.append(time.perf_counter() - start)
-    return tuple(latencies), probe.peak_bytes()
-
-
 def make_model(config_name: str, checkpoint: Path | None) -> HGGT:
     """The network: the checkpoint's for the full config when given, else random (seed 0)."""
     if checkpoint is not None and config_name == "full":
         return build_hggt_from_checkpoint(checkpoint).eval()
-    torch.manual_seed(_SEED)
+    torch.manual_seed(SEED)
     return HGGT(CONFIGS[config_name]).eval()
 
 
@@ -254,7 +190,7 @@ def engine_factories(
         for precision in args.precisions:
             if precision not in ENGINE_PRECISIONS[name]:
                 continue
-            if name == "torch" and (_is_cuda(args) or precision == "fp32"):
+            if name == "torch" and (is_cuda(args.device) or precision == "fp32"):
                 dtype = PRECISIONS[precision]
                 build = partial(TorchEngine, model, args.device, dtype, crop_size)
             elif name == "onnx":
@@ -283,27 +219,6 @@ def _tensorrt_engine(onnx_path: Path, precision: str, args: argparse.Namespace) 
     return TensorRTEngine(path, args.device)
 
 
-def parity(
-    reference: RawPrediction, candidate: RawPrediction, mano: ManoLayer
-) -> tuple[float, float]:
-    """(max hand-vertex error in mm, max camera-rotation error in degrees)."""
-
-    def vertices(raw: RawPrediction) -> torch.Tensor:
-        theta, betas, transl = (
-            torch.from_numpy(array)[None] for array in (raw.hand_pose, raw.betas, raw.transl)
-        )
-        return mano.forward_theta(theta, betas, transl).vertices[0].double()
-
-    with torch.no_grad():
-        vertex_error = (vertices(candidate) - vertices(reference)).norm(dim=-1).max()
-        rotations = [
-            quaternion_to_matrix(torch.from_numpy(raw.pose_enc[:, 3:7]).double())
-            for raw in (reference, candidate)
-        ]
-        angles = geodesic_angle(rotations[0], rotations[1], eps=0.0)
-    return 1e3 * float(vertex_error), math.degrees(float(angles.max()))
-
-
 def bench_crop(
     config_name: str, crop_size: int, args: argparse.Namespace, work_dir: Path
 ) -> tuple[list[Row], list[Parity]]:
@@ -312,7 +227,7 @@ def bench_crop(
 
     model = make_model(config_name, args.checkpoint)
     onnx_path = export_once(model, config_name, crop_size, args, work_dir)
-    rng = np.random.default_rng(_SEED)
+    rng = np.random.default_rng(SEED)
     crops = {
         s: rng.uniform(size=(s, 3, crop_size, crop_size)).astype(np.float32) for s in args.views
     }
@@ -320,7 +235,7 @@ def bench_crop(
     reference = None
     if args.parity:
         reference = TorchEngine(model, args.device, None, crop_size).run(crops[largest])
-    gpu = torch.cuda.get_device_name(torch.device(args.device)) if _is_cuda(args) else None
+    gpu = torch.cuda.get_device_name(torch.device(args.device)) if is_cuda(args.device) else None
     rows, parities = [], []
     for name, precision, build in engine_factories(model, crop_size, onnx_path, args):
         _release_memory(args)
@@ -341,13 +256,9 @@ def bench_crop(
     return rows, parities
 
 
-def _is_cuda(args: argparse.Namespace) -> bool:
-    return bool(args.device.startswith("cuda"))
-
-
 def _release_memory(args: argparse.Namespace) -> None:
     gc.collect()
-    if _is_cuda(args):
+    if is_cuda(args.device):
         torch.cuda.empty_cache()
 
 
@@ -419,9 +330,7 @@ def format_tables(
 
 def _markdown(header: str, body: Sequence[Sequence[object]]) -> list[str]:
     """A table from a space-separated header (underscores shown as spaces) and its rows."""
-    names = [name.replace("_", " ") for name in header.split()]
-    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
-    return lines + ["| " + " | ".join(map(str, cells)) + " |" for cells in body]
+    return markdown_table([name.replace("_", " ") for name in header.split()], body)
 
 
 def environment(args: argparse.Namespace) -> dict[str, Any]:
@@ -429,12 +338,8 @@ def environment(args: argparse.Namespace) -> dict[str, Any]:
     info: dict[str, Any] = {
         "device": args.device,
         "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
-        "load_avg_1min_at_start": round(os.getloadavg()[0], 2),
-        "platform": platform.platform(),
+        **host_info(),
         "processor": platform.processor() or platform.machine(),
-        "python": platform.python_version(),
         "warmup": args.warmup,
         "repeats": args.repeats,
         "peak_tflops_given": args.peak_tflops,
@@ -446,7 +351,7 @@ def environment(args: argparse.Namespace) -> dict[str, Any]:
         info["onnxruntime"] = onnxruntime.__version__
     except ImportError:
         info["onnxruntime"] = None
-    if _is_cuda(args):
+    if is_cuda(args.device):
         info["gpu"] = torch.cuda.get_device_name(torch.device(args.device))
     if "tensorrt" in args.engines:
         from hggt_core.engine.tensorrt_build import import_tensorrt
@@ -478,10 +383,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--precisions", nargs="+", default=["fp32"], choices=("fp32", "fp16", "bf16", "fp8")
     )
-    parser.add_argument("--views", nargs="+", type=int, default=[1, 2, 4, 8])
-    parser.add_argument("--crop-sizes", nargs="+", type=int, default=[224, 336, 518])
-    parser.add_argument("--repeats", type=int, default=5, help="timed calls per row")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed calls per row first")
+    add_grid_options(parser)
     parser.add_argument("--device", default="cpu", help='"cpu" or a CUDA device, e.g. "cuda"')
     parser.add_argument("--threads", type=int, help="torch and onnxruntime CPU threads")
     parser.add_argument("--peak-tflops", type=float, help="device peak, overrides the table")
@@ -492,12 +394,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.warmup < 0 or min(args.views) < 1:
         parser.error("--repeats must be >= 1, --warmup >= 0 and every --views value >= 1")
-    cuda = args.device.startswith("cuda")
-    if cuda and not torch.cuda.is_available():
-        parser.error(f"--device {args.device}: CUDA is not available")
-    if "tensorrt" in args.engines and not cuda:
+    check_device(parser, args.device)
+    if "tensorrt" in args.engines and not is_cuda(args.device):
         parser.error("--engines tensorrt needs --device cuda")
-    args.mano = ManoLayer(make_synthetic_mano("right"), use_pca=False, flat_hand_mean=False)
+    args.mano = synthetic_mano("right")
     return args
 
 
@@ -507,9 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     info = environment(args)
-    sys.stdout.write(
-        "latency benchmark: " + ", ".join(f"{key}={value}" for key, value in info.items()) + "\n"
-    )
+    write_header("latency", info)
     rows: list[Row] = []
     parities: list[Parity] = []
     with tempfile.TemporaryDirectory(prefix="hggt_bench_") as temporary:
@@ -521,17 +419,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rows += new_rows
                 parities += new_parities
     ratio_rows = ratios(rows)
-    sys.stdout.write(format_tables(rows, ratio_rows, parities) + "\n\n")
-    sys.stdout.write("\n".join(f"- {note}" for note in NOTES) + "\n")
-    if args.json is not None:
-        report = {
-            "environment": info,
-            "notes": NOTES,
-            "rows": [row.as_json() for row in rows],
-            "onnx_over_torch": ratio_rows,
-            "parity": [{**asdict(p), "passes": p.passes} for p in parities],
-        }
-        args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    write_report(
+        format_tables(rows, ratio_rows, parities),
+        NOTES,
+        args.json,
+        info,
+        [row.as_json() for row in rows],
+        onnx_over_torch=ratio_rows,
+        parity=[{**asdict(p), "passes": p.passes} for p in parities],
+    )
     return 0
 
 

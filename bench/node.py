@@ -33,13 +33,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
-import platform
-import struct
 import sys
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,12 +45,18 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
+from bench_common import (
+    SEED,
+    demo_images,
+    host_info,
+    markdown_table,
+    write_header,
+    write_report,
+)
+from bench_ros import ImageFeed, Outputs
 
-from hggt_core.io.image_encoding import encode_image
-from hggt_core.io.images import read_rgb
 from hggt_core.pipeline.factory import PipelineSpec, build_pipeline
 from hggt_core.pipeline.types import FrameSet, HandResult, View
-from hggt_core.render.demo import demo_example_dir
 
 TIMED_STAGES = ("decode", "sync", "build", "publish")
 """The stages of the issue's target, in the order they run."""
@@ -67,9 +69,7 @@ JITTER_S = 0.002
 """Largest offset of a stamp from the camera's nominal 1 / rate grid (s)."""
 EPOCH_NS = 1_766_000_000 * 10**9
 """Stamp of the first frameset (an epoch stamp, as cameras send)."""
-_SEED = 0
 _CROP_SIZE = 112  # the model's output sizes do not depend on it, and it keeps the setup quick
-_MATCH_TIMEOUT_S = 10.0
 _DRAIN_S = 1.0
 _clock_ns = time.perf_counter_ns
 
@@ -138,10 +138,7 @@ def ros_unavailable() -> str | None:
 
 def input_images(views: int, size: tuple[int, int]) -> list[np.ndarray]:
     """The demo example's views in turn, resized to ``size`` (width, height): [H, W, 3] RGB."""
-    files = sorted(demo_example_dir().glob("view_*.jpg"))
-    if not files:
-        raise FileNotFoundError(f"no demo views in {demo_example_dir()}")
-    images = [cv2.resize(read_rgb(path), size, interpolation=cv2.INTER_AREA) for path in files]
+    images = [cv2.resize(image, size, interpolation=cv2.INTER_AREA) for image in demo_images()]
     return [images[index % len(images)] for index in range(views)]
 
 
@@ -160,42 +157,10 @@ def realistic_hand(
     return results[0], {"right": faces, "left": left}
 
 
-class ImageFeed:
-    """CDR bytes of each camera's ``sensor_msgs/Image``, re-stamped in place per frameset.
-
-    The Image is serialised once (rclpy takes tens of ms for 1 MB); its stamp, the first
-    field after the 4-byte CDR encapsulation header, is then rewritten for every frameset.
-    """
-
-    def __init__(self, images: Sequence[np.ndarray], frame_ids: Sequence[str]) -> None:
-        from rclpy.serialization import deserialize_message, serialize_message
-        from sensor_msgs.msg import Image
-        from std_msgs.msg import Header
-
-        self._buffers = []
-        for image, frame_id in zip(images, frame_ids, strict=True):
-            step, data = encode_image(image, "rgb8")
-            height, width = image.shape[:2]
-            message = Image(header=Header(frame_id=frame_id), height=height, width=width,
-                            encoding="rgb8", step=step, data=data)  # fmt: skip
-            self._buffers.append(bytearray(serialize_message(message)))
-        little_endian = self._buffers[0][1] == 1  # encapsulation 0x0001: CDR_LE
-        self._stamp_format = "<iI" if little_endian else ">iI"
-        check = deserialize_message(self.serialised(0, 1_234_567_890_123), Image)
-        if (check.header.stamp.sec, check.header.stamp.nanosec) != (1234, 567_890_123):
-            raise RuntimeError("the Image CDR layout is not the expected one")
-
-    def serialised(self, index: int, stamp_ns: int) -> bytes:
-        """Camera ``index``'s message stamped ``stamp_ns``, as the bytes rclpy would take."""
-        buffer = self._buffers[index]
-        struct.pack_into(self._stamp_format, buffer, 4, *divmod(stamp_ns, 1_000_000_000))
-        return bytes(buffer)
-
-
 def stamps_ns(framesets: int, views: int, rate_hz: float) -> np.ndarray:
     """[framesets, views] integer-nanosecond stamps at ``rate_hz`` (30 Hz if 0), jittered."""
     period_ns = round(1e9 / (rate_hz or 30.0))
-    jitter = np.random.default_rng(_SEED).uniform(-JITTER_S, JITTER_S, (framesets, views))
+    jitter = np.random.default_rng(SEED).uniform(-JITTER_S, JITTER_S, (framesets, views))
     base = EPOCH_NS + period_ns * np.arange(framesets)[:, None]
     return base + np.round(jitter * 1e9).astype(np.int64)
 
@@ -212,94 +177,6 @@ def one_core(cpu: int | None) -> Iterator[int]:
     finally:
         os.sched_setaffinity(0, affinity)
         torch.set_num_threads(threads)
-
-
-class Outputs:
-    """The node's output publishers on a private namespace, and an optional subscriber.
-
-    Args:
-        context: the initialised rclpy context.
-    """
-
-    def __init__(self, context: Any) -> None:
-        from geometry_msgs.msg import PoseArray
-        from rclpy.node import Node
-        from rclpy.qos import QoSProfile, QoSReliabilityPolicy
-        from sensor_msgs.msg import JointState
-        from tf2_msgs.msg import TFMessage
-        from visualization_msgs.msg import MarkerArray
-
-        from hggt_core.io import ros_schema
-
-        self._context = context
-        namespace = f"/hggt_bench_{uuid.uuid4().hex[:8]}"  # never on a real node's topics
-        reliable = QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE)
-        self.topics: dict[str, tuple[Any, str, Any]] = {  # the node's types and QoS
-            "mano": (JointState, ros_schema.MANO_TOPIC, reliable),
-            **{side: (PoseArray, ros_schema.joints_topic(side), reliable)
-               for side in ros_schema.HAND_SIDES},
-            "markers": (MarkerArray, ros_schema.MARKERS_TOPIC, reliable),
-            "tf": (TFMessage, ros_schema.TF_TOPIC, QoSProfile(depth=100)),
-        }  # fmt: skip
-        self.node = Node("hggt_node_bench", namespace=namespace, context=context)
-        self._publishers = {
-            key: self.node.create_publisher(kind, namespace + topic, qos)
-            for key, (kind, topic, qos) in self.topics.items()
-        }
-        self.published = self.received = 0
-        self._listener: Any = None
-        self._executor: Any = None
-
-    def publish(self, messages: Any, tf: Any) -> None:
-        """Publish one frameset's ``FramesetMessages`` and ``/tf`` message (None: nothing)."""
-        publishers = self._publishers
-        sent = [("mano", messages.mano), ("markers", messages.markers), ("tf", tf)]
-        sent += list(messages.joints.items())
-        for key, message in sent:
-            if message is not None:
-                publishers[key].publish(message)
-                self.published += 1
-
-    def listen(self) -> None:
-        """Subscribe to every output (in this process) and wait until all are matched."""
-        from rclpy.executors import SingleThreadedExecutor
-        from rclpy.node import Node
-
-        self._listener = Node("hggt_bench_listener", context=self._context)
-        for kind, topic, qos in self.topics.values():
-            full_topic = self.node.get_namespace() + topic
-            self._listener.create_subscription(kind, full_topic, self._count, qos)
-        self._executor = SingleThreadedExecutor(context=self._context)
-        self._executor.add_node(self._listener)
-        self.published = self.received = 0  # earlier messages had no one to reach
-        deadline = time.perf_counter() + _MATCH_TIMEOUT_S
-        while any(p.get_subscription_count() < 1 for p in self._publishers.values()):
-            if time.perf_counter() > deadline:
-                raise RuntimeError("the in-process subscriber did not match the publishers")
-            self._executor.spin_once(timeout_sec=0.05)
-
-    @property
-    def listening(self) -> bool:
-        """Whether the in-process subscriber exists."""
-        return self._executor is not None
-
-    def _count(self, _message: Any) -> None:
-        self.received += 1
-
-    def drain(self, until_s: float) -> None:
-        """Let the subscriber (if any) take what was published, until ``until_s`` at most."""
-        while self.listening and self.received < self.published:
-            left_s = until_s - time.perf_counter()
-            if left_s <= 0:
-                return
-            self._executor.spin_once(timeout_sec=left_s)
-
-    def destroy(self) -> None:
-        """Destroy the nodes (the context is shut down by the caller)."""
-        if self._executor is not None:
-            self._executor.shutdown()
-            self._listener.destroy_node()
-        self.node.destroy_node()
 
 
 @dataclass(frozen=True)
@@ -443,22 +320,18 @@ def _cell(summary: dict[str, float]) -> str:
 
 def format_table(rows: Sequence[Row]) -> str:
     """A markdown table: median (p95) milliseconds per frameset."""
-    header = (
-        "| markers | subscriber | "
-        + " | ".join(f"{stage} ms" for stage in STAGES)
-        + f" | total ms | total + take ms | < {TARGET_MS:g} ms |"
-    )
-    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    columns = ["markers", "subscriber", *(f"{stage} ms" for stage in STAGES)]
+    columns += ["total ms", "total + take ms", f"< {TARGET_MS:g} ms"]
+    body = []
     for row in rows:
         report = row.as_json()
-        stages = " | ".join(_cell(report["stages_ms"][stage]) for stage in STAGES)
-        verdict = "PASS" if row.passes_target else "FAIL"
-        lines.append(
-            f"| {'on' if row.markers else 'off'} | {'yes' if row.subscriber else 'no'} | "
-            f"{stages} | **{_cell(report['total_ms'])}** | "
-            f"{_cell(report['total_with_take_ms'])} | {verdict} |"
+        body.append(
+            ["on" if row.markers else "off", "yes" if row.subscriber else "no"]
+            + [_cell(report["stages_ms"][stage]) for stage in STAGES]
+            + [f"**{_cell(report['total_ms'])}**", _cell(report["total_with_take_ms"])]
+            + ["PASS" if row.passes_target else "FAIL"]
         )
-    return "\n".join(lines)
+    return "\n".join(markdown_table(columns, body))
 
 
 def environment(args: argparse.Namespace, cpu: int) -> dict[str, Any]:
@@ -466,10 +339,8 @@ def environment(args: argparse.Namespace, cpu: int) -> dict[str, Any]:
     return {
         "framesets": args.framesets, "warmup": args.warmup, "views": args.views,
         "size": f"{args.size[0]}x{args.size[1]}", "encoding": "rgb8", "rate_hz": args.rate,
-        "pinned_cpu": cpu, "torch_threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(), "load_avg_1min_at_start": round(os.getloadavg()[0], 2),
+        "pinned_cpu": cpu, **host_info(),
         "rmw_implementation": os.environ.get("RMW_IMPLEMENTATION", "(default)"),
-        "platform": platform.platform(), "python": platform.python_version(),
         "target_ms": TARGET_MS,
     }  # fmt: skip
 
@@ -528,15 +399,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_NO_ROS
     with one_core(args.cpu) as cpu:
         info = environment(args, cpu)
-        sys.stdout.write(
-            "node benchmark: " + ", ".join(f"{key}={value}" for key, value in info.items()) + "\n"
-        )
+        write_header("node", info)
         rows = run_benchmark(args)
-    sys.stdout.write(format_table(rows) + "\n\n" + "\n".join(f"- {note}" for note in NOTES))
-    sys.stdout.write("\n")
-    if args.json is not None:
-        report = {"environment": info, "notes": NOTES, "rows": [row.as_json() for row in rows]}
-        args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    write_report(format_table(rows), NOTES, args.json, info, [row.as_json() for row in rows])
     return 0
 
 

@@ -43,9 +43,6 @@ report keeps each row's fastest and slowest call, and the load average at the st
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -55,37 +52,33 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from bench_common import (
+    CONFIGS,
+    SEED,
+    add_grid_options,
+    check_device,
+    demo_images,
+    host_info,
+    is_cuda,
+    markdown_table,
+    synthetic_mano,
+    write_header,
+    write_report,
+)
 
 from hggt_core.engine.torch_engine import TorchEngine
-from hggt_core.io.images import read_rgb
 from hggt_core.mano.layer import ManoLayer
-from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.model.hggt import HGGT, HGGTConfig
-from hggt_core.pipeline.factory import PRECISIONS, UNTRAINED_CONFIG
+from hggt_core.pipeline.factory import PRECISIONS
 from hggt_core.pipeline.localise import localiser_from_name
 from hggt_core.pipeline.predictor import Predictor, PredictorConfig
 from hggt_core.pipeline.types import FrameSet, View
-from hggt_core.render.demo import demo_example_dir
 
 STAGES = ("localise", "crop", "model", "mano", "cameras", "filter")
 """The Predictor's timing stages, in pipeline order."""
 TARGET_RATIO = 0.10
 """Issue 3's target: non-model overhead under 10 % of the model time (at S = 4)."""
 TARGET_VIEWS = 4
-CONFIGS = {
-    "tiny": UNTRAINED_CONFIG,
-    "reduced": HGGTConfig(
-        embed_dim=384,
-        depth=4,
-        num_heads=6,
-        patch_embed="dinov2_vits14_reg",
-        head_trunk_depth=1,
-        head_num_heads=6,
-    ),
-    "full": HGGTConfig(),
-}
-"""Benchmarked network configurations by name (see the module docstring)."""
-_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -151,10 +144,7 @@ class Row:
 
 def demo_frameset(num_views: int) -> FrameSet:
     """A frameset of ``num_views`` demo example views (the example's views in turn)."""
-    files = sorted(demo_example_dir().glob("view_*.jpg"))
-    if not files:
-        raise FileNotFoundError(f"no demo views in {demo_example_dir()}")
-    images = [read_rgb(path) for path in files]
+    images = demo_images()
     views = tuple(
         View(name=f"view_{index:02d}", stamp_s=0.0, image=images[index % len(images)])
         for index in range(num_views)
@@ -170,7 +160,7 @@ def build_predictor(
     mano: tuple[ManoLayer, ManoLayer],
 ) -> Predictor:
     """A crop-mode Predictor around a randomly initialised network (seed 0)."""
-    torch.manual_seed(_SEED)
+    torch.manual_seed(SEED)
     model = HGGT(config).eval()
     engine = TorchEngine(model, device, PRECISIONS[precision], crop_size=crop_size)
     localiser = localiser_from_name("crop", side="right")
@@ -201,15 +191,12 @@ def measure(
 
 def run_benchmark(args: argparse.Namespace) -> list[Row]:
     """Measure every (config, crop size, S) of the grid; progress goes to stderr."""
-    mano = (
-        ManoLayer(make_synthetic_mano("right"), use_pca=False, flat_hand_mean=False),
-        ManoLayer(make_synthetic_mano("left"), use_pca=False, flat_hand_mean=False),
-    )
+    mano = (synthetic_mano("right"), synthetic_mano("left"))
     framesets = {views: demo_frameset(views) for views in args.views}
     names = [*args.configs, *(["full"] if args.full and "full" not in args.configs else [])]
     rows = []
     for name in names:
-        slow = name == "full" and not args.device.startswith("cuda")
+        slow = name == "full" and not is_cuda(args.device)
         warmup = 0 if slow else args.warmup
         repeats = args.full_repeats if name == "full" else args.repeats
         for crop_size in args.crop_sizes:
@@ -225,23 +212,17 @@ def run_benchmark(args: argparse.Namespace) -> list[Row]:
 
 def format_table(rows: Sequence[Row]) -> str:
     """A markdown table of the rows (times in milliseconds)."""
-    header = (
-        "| config | crop | S | "
-        + " | ".join(f"{stage} ms" for stage in STAGES)
-        + " | other ms | overhead/model | framesets/s | <10% |"
-    )
-    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    columns = ["config", "crop", "S", *(f"{stage} ms" for stage in STAGES)]
+    columns += ["other ms", "overhead/model", "framesets/s", "<10%"]
+    body = []
     for row in rows:
-        stages = " | ".join(f"{1e3 * row.stages_s[stage]:.2f}" for stage in STAGES)
         verdict = "PASS" if row.ratio < TARGET_RATIO else "FAIL"
         if row.views == TARGET_VIEWS:
             verdict = f"**{verdict}**"
-        lines.append(
-            f"| {row.config} | {row.crop_size} | {row.views} | {stages} | "
-            f"{1e3 * row.other_s:.2f} | {100 * row.ratio:.1f} % | "
-            f"{row.framesets_per_s:.2f} | {verdict} |"
-        )
-    return "\n".join(lines)
+        stages = [f"{1e3 * row.stages_s[stage]:.2f}" for stage in STAGES]
+        cells = [row.config, row.crop_size, row.views, *stages, f"{1e3 * row.other_s:.2f}"]
+        body.append([*cells, f"{100 * row.ratio:.1f} %", f"{row.framesets_per_s:.2f}", verdict])
+    return "\n".join(markdown_table(columns, body))
 
 
 def environment(args: argparse.Namespace) -> dict[str, Any]:
@@ -250,18 +231,14 @@ def environment(args: argparse.Namespace) -> dict[str, Any]:
         "device": args.device,
         "precision": args.precision,
         "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "cpu_count": os.cpu_count(),
-        "load_avg_1min_at_start": round(os.getloadavg()[0], 2),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
+        **host_info(),
         "warmup": args.warmup,
         "repeats": args.repeats,
         "full_repeats": args.full_repeats,
         "target_ratio": TARGET_RATIO,
         "target_views": TARGET_VIEWS,
     }
-    if args.device.startswith("cuda"):
+    if is_cuda(args.device):
         info["gpu"] = torch.cuda.get_device_name(torch.device(args.device))
     return info
 
@@ -285,10 +262,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--configs", nargs="+", choices=("tiny", "reduced"), default=["tiny", "reduced"]
     )
-    parser.add_argument("--views", nargs="+", type=int, default=[1, 2, 4, 8])
-    parser.add_argument("--crop-sizes", nargs="+", type=int, default=[224, 336, 518])
-    parser.add_argument("--repeats", type=int, default=5, help="timed calls per row")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed calls per row first")
+    add_grid_options(parser)
     parser.add_argument(
         "--full",
         action="store_true",
@@ -314,8 +288,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.warmup < 0 or min(args.views) < 1:
         parser.error("--warmup must be >= 0 and every --views value >= 1")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error(f"--device {args.device}: CUDA is not available")
+    check_device(parser, args.device)
     return args
 
 
@@ -325,15 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     info = environment(args)
-    sys.stdout.write(
-        "pipeline benchmark: " + ", ".join(f"{key}={value}" for key, value in info.items()) + "\n"
-    )
+    write_header("pipeline", info)
     rows = run_benchmark(args)
-    sys.stdout.write(format_table(rows) + "\n\n" + "\n".join(f"- {note}" for note in NOTES))
-    sys.stdout.write("\n")
-    if args.json is not None:
-        report = {"environment": info, "notes": NOTES, "rows": [row.as_json() for row in rows]}
-        args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    write_report(format_table(rows), NOTES, args.json, info, [row.as_json() for row in rows])
     return 0
 
 

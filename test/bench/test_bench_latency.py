@@ -4,9 +4,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -15,22 +14,10 @@ import pytest
 from hggt_core.engine.flops import forward_flops
 from hggt_core.pipeline.factory import UNTRAINED_CONFIG
 
-_SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "latency.py"
-
-
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_latency", _SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look the defining module up in sys.modules while the script executes.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    return _load_script()
+def bench(load_bench_script: Callable[[str], ModuleType]) -> ModuleType:
+    return load_bench_script("latency")
 
 
 @pytest.mark.slow

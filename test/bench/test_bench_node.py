@@ -9,10 +9,9 @@ with status 2 and a clear message.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -20,22 +19,10 @@ import numpy as np
 import pytest
 import torch
 
-_SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "node.py"
-
-
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_node", _SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look the defining module up in sys.modules while the script executes.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    return _load_script()
+def bench(load_bench_script: Callable[[str], ModuleType]) -> ModuleType:
+    return load_bench_script("node")
 
 
 @pytest.fixture

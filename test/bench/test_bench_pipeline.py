@@ -4,30 +4,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-_SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "pipeline.py"
-
-
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_pipeline", _SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # dataclasses look the defining module up in sys.modules while the script executes.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
-def bench() -> ModuleType:
-    return _load_script()
+def bench(load_bench_script: Callable[[str], ModuleType]) -> ModuleType:
+    return load_bench_script("pipeline")
 
 
 def test_main_writes_table_and_json(

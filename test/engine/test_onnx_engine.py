@@ -8,6 +8,7 @@ Parity metric (per output): max |onnx - torch| / max |torch|, required <= 1e-4 i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -28,43 +29,12 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 from onnx import TensorProto, helper  # noqa: E402 (after the skip)
 
-TINY = HGGTConfig(
-    img_size=28,
-    embed_dim=32,
-    depth=1,
-    num_heads=2,
-    patch_embed="conv",
-    head_trunk_depth=1,
-    head_num_heads=4,
-    num_iterations=2,
-)
 CROP = 28
 MAX_RELATIVE_ERROR = 1e-4
 FAKE_POSE_ENC = 0.25
 ALL_OUTPUTS = ("hand_pose", "betas", "transl", "pose_enc")
-EXPORT_WARNINGS = (
-    "ignore::FutureWarning",
-    "ignore::UserWarning",
-    "ignore::DeprecationWarning:torch.*",
-)
-
-
-def relative_error(got: np.ndarray, want: np.ndarray) -> float:
-    """Parity metric: max |got - want| / max |want|."""
-    return float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
-
-
-def crops(views: int, size: int = CROP, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(size=(views, 3, size, size)).astype(np.float32)
-
-
-def hggt_metadata(crop_size: str = "28", max_views: str = "3") -> dict[str, str]:
-    return {
-        "hggt.format": "hggt-onnx-1",
-        "hggt.crop_size": crop_size,
-        "hggt.max_views": max_views,
-        "hggt.config": json.dumps(asdict(TINY)),
-    }
+Metadata = Callable[..., dict[str, str]]
+"""``(crop_size="28", max_views="3") ->`` an export's hggt.* metadata for the tiny config."""
 
 
 def write_fake(path: Path, metadata: dict[str, str], outputs: tuple[str, ...]) -> Path:
@@ -102,14 +72,21 @@ def write_fake(path: Path, metadata: dict[str, str], outputs: tuple[str, ...]) -
 
 
 @pytest.fixture
-def fake_engine(tmp_path: Path) -> OnnxEngine:
+def hggt_metadata(tiny_config: HGGTConfig) -> Metadata:
+    def metadata(crop_size: str = "28", max_views: str = "3") -> dict[str, str]:
+        return {
+            "hggt.format": "hggt-onnx-1",
+            "hggt.crop_size": crop_size,
+            "hggt.max_views": max_views,
+            "hggt.config": json.dumps(asdict(tiny_config)),
+        }
+
+    return metadata
+
+
+@pytest.fixture
+def fake_engine(tmp_path: Path, hggt_metadata: Metadata) -> OnnxEngine:
     return OnnxEngine(write_fake(tmp_path / "fake.onnx", hggt_metadata(), ALL_OUTPUTS))
-
-
-@pytest.fixture(scope="module")
-def tiny_model() -> HGGT:
-    torch.manual_seed(0)
-    return HGGT(TINY).eval()
 
 
 @pytest.fixture(scope="module")
@@ -125,39 +102,47 @@ def mesh_export(
     return export_onnx(tiny_model, path, CROP, max_views=4, include_mano=mano, external_data=True)
 
 
-def test_engine_reads_everything_from_the_metadata(fake_engine: OnnxEngine) -> None:
+def test_engine_reads_everything_from_the_metadata(
+    fake_engine: OnnxEngine, tiny_config: HGGTConfig, make_crops: Callable[..., np.ndarray]
+) -> None:
     engine: Engine = fake_engine
     assert (engine.name, engine.device, engine.crop_size) == ("onnx", "cpu", CROP)
-    assert (fake_engine.max_views, fake_engine.config, fake_engine.has_mano) == (3, TINY, False)
+    assert (fake_engine.max_views, fake_engine.config, fake_engine.has_mano) == (
+        3,
+        tiny_config,
+        False,
+    )
     assert fake_engine.providers == ("CPUExecutionProvider",)
-    raw = engine.run(crops(2))
+    raw = engine.run(make_crops(2))
     assert raw.pose_enc.shape == (2, 9) and raw.pose_enc.dtype == np.float32
     np.testing.assert_array_equal(raw.pose_enc, FAKE_POSE_ENC)
     assert (raw.hand_pose.shape, raw.betas.shape, raw.transl.shape) == ((48,), (10,), (3,))
 
 
-def test_providers_may_carry_options(tmp_path: Path) -> None:
+def test_providers_may_carry_options(tmp_path: Path, hggt_metadata: Metadata) -> None:
     path = write_fake(tmp_path / "fake.onnx", hggt_metadata(), ALL_OUTPUTS)
     engine = OnnxEngine(path, providers=[("CPUExecutionProvider", {})], threads=1)
     assert (engine.device, engine.providers) == ("cpu", ("CPUExecutionProvider",))
 
 
-def test_rejects_crops_it_cannot_run(fake_engine: OnnxEngine) -> None:
+def test_rejects_crops_it_cannot_run(
+    fake_engine: OnnxEngine, make_crops: Callable[..., np.ndarray]
+) -> None:
     with pytest.raises(ValueError, match=r"\[S, 3, 28, 28\] float32"):
-        fake_engine.run(crops(2, size=42))
+        fake_engine.run(make_crops(2, size=42))
     with pytest.raises(ValueError, match="float32"):
-        fake_engine.run(crops(2).astype(np.float64))
+        fake_engine.run(make_crops(2).astype(np.float64))
     with pytest.raises(ValueError, match="float32"):
-        fake_engine.run(crops(2)[0])
+        fake_engine.run(make_crops(2)[0])
     with pytest.raises(ValueError, match="1 to 3 views, got 4"):
-        fake_engine.run(crops(4))
+        fake_engine.run(make_crops(4))
     with pytest.raises(ValueError, match="1 to 3 views, got 0"):
-        fake_engine.run(crops(0))
+        fake_engine.run(make_crops(0))
     with pytest.raises(ValueError, match="no MANO outputs"):
-        fake_engine.run_with_mesh(crops(1))
+        fake_engine.run_with_mesh(make_crops(1))
 
 
-def test_rejects_files_that_are_not_hggt_exports(tmp_path: Path) -> None:
+def test_rejects_files_that_are_not_hggt_exports(tmp_path: Path, hggt_metadata: Metadata) -> None:
     with pytest.raises(FileNotFoundError, match="not found"):
         OnnxEngine(tmp_path / "missing.onnx")
     garbage = tmp_path / "garbage.onnx"
@@ -181,9 +166,13 @@ def test_rejects_files_that_are_not_hggt_exports(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings(*EXPORT_WARNINGS)
+@pytest.mark.onnx_export
 def test_external_data_export_with_mano_matches_torch(
-    mesh_export: OnnxExport, tiny_model: HGGT, mano: ManoLayer
+    mesh_export: OnnxExport,
+    tiny_model: HGGT,
+    mano: ManoLayer,
+    make_crops: Callable[..., np.ndarray],
+    relative_error: Callable[[np.ndarray, np.ndarray], float],
 ) -> None:
     assert mesh_export.data_path is not None and mesh_export.data_path.is_file()
     # The weights live in the data file: the graph file is far smaller than the weights.
@@ -193,7 +182,7 @@ def test_external_data_export_with_mano_matches_torch(
     assert (engine.has_mano, engine.max_views, engine.crop_size) == (True, 4, CROP)
     reference = TorchEngine(tiny_model)
     for views in (1, 4):
-        images = crops(views, seed=views)
+        images = make_crops(views, seed=views)
         raw, mesh = engine.run_with_mesh(images)
         want = reference.run(images)
         for name in ALL_OUTPUTS:

@@ -8,6 +8,7 @@ Parity metric (per output): max |onnx - torch| / max |torch|, required <= 1e-4 i
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -30,36 +31,14 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
-TINY = HGGTConfig(
-    img_size=28,
-    embed_dim=32,
-    depth=1,
-    num_heads=2,
-    patch_embed="conv",
-    head_trunk_depth=1,
-    head_num_heads=4,
-    num_iterations=2,
-)
 CROP = 28
 MAX_VIEWS = 6
 PARITY_VIEWS = (1, 3, 5)
 MAX_RELATIVE_ERROR = 1e-4
 # Ops whose presence would break TensorRT or a fixed-shape plan (see export.TENSORRT_OPS).
 FORBIDDEN_OPS = {"SequenceAt", "SplitToSequence", "SequenceConstruct", "Loop", "If", "NonZero"}
-EXPORT_WARNINGS = (
-    "ignore::FutureWarning",
-    "ignore::UserWarning",
-    "ignore::DeprecationWarning:torch.*",
-)
-
-
-def relative_error(got: np.ndarray, want: np.ndarray) -> float:
-    """Parity metric: max |got - want| / max |want|."""
-    return float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
-
-
-def crops(views: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(size=(views, 3, CROP, CROP)).astype(np.float32)
+Crops = Callable[..., np.ndarray]
+RelativeError = Callable[[np.ndarray, np.ndarray], float]
 
 
 def torch_outputs(model: HGGT, images: np.ndarray) -> list[np.ndarray]:
@@ -69,17 +48,11 @@ def torch_outputs(model: HGGT, images: np.ndarray) -> list[np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def tiny_model() -> HGGT:
-    torch.manual_seed(0)
-    return HGGT(TINY).eval()
-
-
-@pytest.fixture(scope="module")
 def exported(
-    tiny_model: HGGT, tmp_path_factory: pytest.TempPathFactory
+    tiny_model: HGGT, make_crops: Crops, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[OnnxExport, list[np.ndarray]]:
     """One export (S dynamic), plus the eager outputs for 3 views computed before it."""
-    before = torch_outputs(tiny_model, crops(3, seed=99))
+    before = torch_outputs(tiny_model, make_crops(3, seed=99))
     result = export_onnx(
         tiny_model, tmp_path_factory.mktemp("onnx") / "hggt.onnx", CROP, MAX_VIEWS
     )
@@ -87,14 +60,17 @@ def exported(
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings(*EXPORT_WARNINGS)
+@pytest.mark.onnx_export
 def test_one_export_matches_torch_for_every_view_count(
-    tiny_model: HGGT, exported: tuple[OnnxExport, list[np.ndarray]]
+    tiny_model: HGGT,
+    exported: tuple[OnnxExport, list[np.ndarray]],
+    make_crops: Crops,
+    relative_error: RelativeError,
 ) -> None:
     result, _ = exported
     session = ort.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
     for views in PARITY_VIEWS:
-        images = crops(views, seed=views)
+        images = make_crops(views, seed=views)
         got = session.run(list(HGGT_OUTPUTS), {"images": images})
         want = torch_outputs(tiny_model, images)
         for name, g, w in zip(HGGT_OUTPUTS, got, want, strict=True):
@@ -104,19 +80,21 @@ def test_one_export_matches_torch_for_every_view_count(
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings(*EXPORT_WARNINGS)
+@pytest.mark.onnx_export
 def test_export_leaves_the_eager_model_unchanged(
-    tiny_model: HGGT, exported: tuple[OnnxExport, list[np.ndarray]]
+    tiny_model: HGGT, exported: tuple[OnnxExport, list[np.ndarray]], make_crops: Crops
 ) -> None:
     _, before = exported
-    after = torch_outputs(tiny_model, crops(3, seed=99))
+    after = torch_outputs(tiny_model, make_crops(3, seed=99))
     for b, a in zip(before, after, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings(*EXPORT_WARNINGS)
-def test_graph_is_portable_and_described(exported: tuple[OnnxExport, list[np.ndarray]]) -> None:
+@pytest.mark.onnx_export
+def test_graph_is_portable_and_described(
+    exported: tuple[OnnxExport, list[np.ndarray]], tiny_config: HGGTConfig
+) -> None:
     result, _ = exported
     assert result.data_path is None and not result.path.with_suffix(".onnx.data").exists()
     assert (result.crop_size, result.max_views, result.opset) == (CROP, MAX_VIEWS, 18)
@@ -143,7 +121,7 @@ def test_graph_is_portable_and_described(exported: tuple[OnnxExport, list[np.nda
     assert metadata["hggt.format"] == "hggt-onnx-1"
     assert (metadata["hggt.crop_size"], metadata["hggt.max_views"]) == ("28", "6")
     assert metadata["hggt.opset"] == "18"
-    assert json.loads(metadata["hggt.config"]) == asdict(TINY)
+    assert json.loads(metadata["hggt.config"]) == asdict(tiny_config)
     assert metadata["hggt.outputs"] == ",".join(HGGT_OUTPUTS)
     assert "hggt.mano" not in metadata
 
@@ -165,29 +143,30 @@ def test_rejects_bad_arguments(
     assert not (tmp_path / "x.onnx").exists()
 
 
-def test_rejects_reduced_precision_and_pca_mano(tmp_path: Path) -> None:
-    torch.manual_seed(0)
-    half = HGGT(TINY).to(torch.bfloat16)
+def test_rejects_reduced_precision_and_pca_mano(
+    tmp_path: Path, fresh_tiny_model: HGGT, tiny_config: HGGTConfig
+) -> None:
+    half = fresh_tiny_model.to(torch.bfloat16)
     with pytest.raises(ValueError, match="float32"):
         export_onnx(half, tmp_path / "x.onnx", CROP)
     pca = ManoLayer(make_synthetic_mano("right"), use_pca=True)
     with pytest.raises(ValueError, match="use_pca"):
-        export_onnx(HGGT(TINY), tmp_path / "x.onnx", CROP, include_mano=pca)
+        export_onnx(HGGT(tiny_config), tmp_path / "x.onnx", CROP, include_mano=pca)
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings(*EXPORT_WARNINGS)
+@pytest.mark.onnx_export
 def test_export_after_an_inference_mode_run_keeps_the_view_count_dynamic(
-    tmp_path: Path,
+    tmp_path: Path, tiny_config: HGGTConfig, make_crops: Crops, relative_error: RelativeError
 ) -> None:
     torch.manual_seed(5)
-    model = HGGT(TINY).eval()
+    model = HGGT(tiny_config).eval()
     with torch.inference_mode():
         model(torch.rand(1, 2, 3, CROP, CROP))
     result = export_onnx(model, tmp_path / "after_eager.onnx", CROP, max_views=3)
     session = ort.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
     for views in (1, 3):
-        images = crops(views, seed=views)
+        images = make_crops(views, seed=views)
         got = session.run(list(HGGT_OUTPUTS), {"images": images})
         for onnx_out, torch_out in zip(got, torch_outputs(model, images), strict=True):
             assert relative_error(onnx_out, torch_out) <= MAX_RELATIVE_ERROR

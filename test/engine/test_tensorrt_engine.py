@@ -13,7 +13,9 @@ import contextlib
 import importlib.util
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, replace
+from functools import partial
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -41,16 +43,6 @@ from hggt_core.engine.tensorrt_metadata import (
 )
 from hggt_core.model import HGGT, HGGTConfig
 
-TINY = HGGTConfig(
-    img_size=28,
-    embed_dim=32,
-    depth=1,
-    num_heads=2,
-    patch_embed="conv",
-    head_trunk_depth=1,
-    head_num_heads=4,
-    num_iterations=2,
-)
 GPU = "NVIDIA H100 80GB HBM3"
 HAS_TENSORRT = importlib.util.find_spec("tensorrt") is not None
 needs_gpu_tensorrt = pytest.mark.skipif(
@@ -59,7 +51,18 @@ needs_gpu_tensorrt = pytest.mark.skipif(
 )
 
 
-def metadata(**changes: Any) -> EngineMetadata:
+MetadataFactory = Callable[..., EngineMetadata]
+"""``(**changes) ->`` an engine's metadata for the tiny config, with the given fields changed."""
+OnnxWriter = Callable[..., Path]
+"""``(path, max_views=8, crop_size=28) ->`` ``path``, a metadata-only ONNX file written there."""
+
+
+@pytest.fixture
+def metadata(tiny_config: HGGTConfig) -> MetadataFactory:
+    return partial(_metadata, tiny_config)
+
+
+def _metadata(config: HGGTConfig, **changes: Any) -> EngineMetadata:
     values: dict[str, Any] = {
         "crop_size": 518,
         "precision": "fp16",
@@ -69,7 +72,7 @@ def metadata(**changes: Any) -> EngineMetadata:
         "tensorrt_version": "10.3.0",
         "gpu_name": GPU,
         "compute_capability": (9, 0),
-        "config": TINY,
+        "config": config,
         "outputs": ("hand_pose", "betas", "transl", "pose_enc"),
         "mano": None,
         "onnx_file": "hggt.onnx",
@@ -80,7 +83,14 @@ def metadata(**changes: Any) -> EngineMetadata:
     return EngineMetadata(**values)
 
 
-def write_metadata_only_onnx(path: Path, max_views: int = 8, crop_size: int = 28) -> Path:
+@pytest.fixture
+def write_metadata_only_onnx(tiny_config: HGGTConfig) -> OnnxWriter:
+    return partial(_write_metadata_only_onnx, tiny_config)
+
+
+def _write_metadata_only_onnx(
+    config: HGGTConfig, path: Path, max_views: int = 8, crop_size: int = 28
+) -> Path:
     """A one-node ONNX file carrying an export's hggt.* metadata (the fake parser ignores it)."""
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper
@@ -106,7 +116,7 @@ def write_metadata_only_onnx(path: Path, max_views: int = 8, crop_size: int = 28
             "hggt.format": "hggt-onnx-1",
             "hggt.crop_size": str(crop_size),
             "hggt.max_views": str(max_views),
-            "hggt.config": json.dumps(asdict(TINY)),
+            "hggt.config": json.dumps(asdict(config)),
             "hggt.outputs": "hand_pose,betas,transl,pose_enc",
         },
     )
@@ -129,7 +139,9 @@ def test_engine_file_name_says_crop_precision_version_and_gpu() -> None:
     assert EngineIdentity.from_file_name(name.replace(".engine", ".plan")) is None
 
 
-def test_sidecar_round_trip(tmp_path: Path) -> None:
+def test_sidecar_round_trip(
+    tmp_path: Path, metadata: MetadataFactory, tiny_config: HGGTConfig
+) -> None:
     original = metadata(mano='{"side": "right"}', compute_capability=(8, 7))
     engine = tmp_path / original.identity.file_name
     assert engine.name == "hggt_518px_fp16_trt10.3.0_nvidia-h100-80gb-hbm3.engine"
@@ -138,10 +150,12 @@ def test_sidecar_round_trip(tmp_path: Path) -> None:
     assert sidecar_path(engine) == tmp_path / (engine.stem + ".json")
     loaded = read_sidecar(engine)
     assert loaded == original
-    assert loaded is not None and loaded.config == TINY and loaded.compute_capability == (8, 7)
+    assert (
+        loaded is not None and loaded.config == tiny_config and loaded.compute_capability == (8, 7)
+    )
 
 
-def test_malformed_sidecars_are_rejected(tmp_path: Path) -> None:
+def test_malformed_sidecars_are_rejected(tmp_path: Path, metadata: MetadataFactory) -> None:
     with pytest.raises(TensorRTError, match="invalid engine sidecar"):
         EngineMetadata.from_json("{not json")
     with pytest.raises(TensorRTError, match="not an HGGT engine sidecar"):
@@ -156,7 +170,7 @@ def test_malformed_sidecars_are_rejected(tmp_path: Path) -> None:
         EngineMetadata.from_json(json.dumps(values))
 
 
-def test_identity_checks() -> None:
+def test_identity_checks(metadata: MetadataFactory) -> None:
     built = metadata().identity
     check_identity(built, "10.3.0", GPU, "x.engine")
     with pytest.raises(TensorRTError, match=r"TensorRT 10\.3\.0 but this is TensorRT 10\.7\.0"):
@@ -196,7 +210,7 @@ def test_precision_checks() -> None:
 
 
 def test_missing_tensorrt_gives_the_install_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write_metadata_only_onnx: OnnxWriter
 ) -> None:
     monkeypatch.setitem(sys.modules, "tensorrt", None)  # makes `import tensorrt` fail
     with pytest.raises(ImportError, match=r"pip install hggt_ros\[trt\]"):
@@ -218,7 +232,9 @@ def test_old_tensorrt_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         import_tensorrt()
 
 
-def test_clear_errors_before_tensorrt_is_needed(tmp_path: Path) -> None:
+def test_clear_errors_before_tensorrt_is_needed(
+    tmp_path: Path, write_metadata_only_onnx: OnnxWriter
+) -> None:
     with pytest.raises(FileNotFoundError, match="TensorRT engine not found"):
         TensorRTEngine(tmp_path / "missing.engine")
     with pytest.raises(FileNotFoundError, match="ONNX model not found"):
@@ -335,7 +351,10 @@ def fake_tensorrt(monkeypatch: pytest.MonkeyPatch) -> FakeTensorRT:
 
 
 def test_builder_configures_profile_precision_and_timing_cache(
-    fake_tensorrt: FakeTensorRT, tmp_path: Path
+    fake_tensorrt: FakeTensorRT,
+    tmp_path: Path,
+    write_metadata_only_onnx: OnnxWriter,
+    tiny_config: HGGTConfig,
 ) -> None:
     onnx_path = write_metadata_only_onnx(tmp_path / "tiny.onnx", max_views=8, crop_size=28)
     out = tmp_path / "engines"
@@ -353,7 +372,7 @@ def test_builder_configures_profile_precision_and_timing_cache(
     sidecar = read_sidecar(engine)
     assert sidecar is not None
     assert (sidecar.min_views, sidecar.opt_views, sidecar.max_views) == (1, 4, 8)
-    assert sidecar.config == TINY and sidecar.gpu_name == GPU
+    assert sidecar.config == tiny_config and sidecar.gpu_name == GPU
     assert sidecar.compute_capability == (9, 0) and sidecar.onnx_file == "tiny.onnx"
     assert sidecar.outputs == ("hand_pose", "betas", "transl", "pose_enc")
 
@@ -365,7 +384,9 @@ def test_builder_configures_profile_precision_and_timing_cache(
     assert calls["profile"][2] == (4, 3, 28, 28)  # default opt: 4 views
 
 
-def test_builder_defaults_and_explicit_cache(fake_tensorrt: FakeTensorRT, tmp_path: Path) -> None:
+def test_builder_defaults_and_explicit_cache(
+    fake_tensorrt: FakeTensorRT, tmp_path: Path, write_metadata_only_onnx: OnnxWriter
+) -> None:
     onnx_path = write_metadata_only_onnx(tmp_path / "tiny.onnx", max_views=2)
     cache = tmp_path / "shared.cache"
     cache.write_bytes(b"old")
@@ -378,7 +399,10 @@ def test_builder_defaults_and_explicit_cache(fake_tensorrt: FakeTensorRT, tmp_pa
 
 
 def test_builder_reports_parser_errors(
-    fake_tensorrt: FakeTensorRT, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_tensorrt: FakeTensorRT,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    write_metadata_only_onnx: OnnxWriter,
 ) -> None:
     monkeypatch.setitem(sys.modules, "tensorrt", FakeTensorRT(parse_ok=False))
     onnx_path = write_metadata_only_onnx(tmp_path / "tiny.onnx")
@@ -388,7 +412,10 @@ def test_builder_reports_parser_errors(
 
 
 def test_builder_rejects_precisions_the_gpu_lacks(
-    fake_tensorrt: FakeTensorRT, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_tensorrt: FakeTensorRT,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    write_metadata_only_onnx: OnnxWriter,
 ) -> None:
     monkeypatch.setattr(tensorrt_build, "gpu_identity", lambda index: ("Orin (nvgpu)", (8, 7)))
     onnx_path = write_metadata_only_onnx(tmp_path / "tiny.onnx")
@@ -399,7 +426,7 @@ def test_builder_rejects_precisions_the_gpu_lacks(
 
 
 def test_sidecar_of_the_builder_matches_the_file_name(
-    fake_tensorrt: FakeTensorRT, tmp_path: Path
+    fake_tensorrt: FakeTensorRT, tmp_path: Path, write_metadata_only_onnx: OnnxWriter
 ) -> None:
     engine = build_engine(write_metadata_only_onnx(tmp_path / "tiny.onnx"), tmp_path)
     sidecar = read_sidecar(engine)
@@ -412,25 +439,24 @@ def test_sidecar_of_the_builder_matches_the_file_name(
 
 
 @pytest.fixture(scope="module")
-def tiny_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[HGGT, Path]:
+def tiny_export(tiny_model: HGGT, tmp_path_factory: pytest.TempPathFactory) -> tuple[HGGT, Path]:
     pytest.importorskip("onnxscript")
     from hggt_core.engine.export import export_onnx
 
-    torch.manual_seed(0)
-    model = HGGT(TINY).eval()
+    model = tiny_model
     path = tmp_path_factory.mktemp("trt") / "tiny.onnx"
     export_onnx(model, path, crop_size=28, max_views=3)
     return model, path
 
 
-def _relative_error(got: np.ndarray, want: np.ndarray) -> float:
-    return float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
-
-
 @needs_gpu_tensorrt
 @pytest.mark.parametrize(("precision", "tolerance"), [("fp32", 1e-3), ("fp16", 3e-2)])
 def test_real_engine_matches_torch(
-    tiny_export: tuple[HGGT, Path], tmp_path: Path, precision: str, tolerance: float
+    tiny_export: tuple[HGGT, Path],
+    tmp_path: Path,
+    precision: str,
+    tolerance: float,
+    relative_error: Callable[[np.ndarray, np.ndarray], float],
 ) -> None:
     model, onnx_path = tiny_export
     path = build_engine(onnx_path, tmp_path, precision, min_views=1, opt_views=2, max_views=3)
@@ -448,7 +474,7 @@ def test_real_engine_matches_torch(
             expected = model(torch.from_numpy(crops))
         assert raw.pose_enc.shape == (views, 9) and raw.hand_pose.shape == (48,)
         for got, want in ((raw.hand_pose, expected.hand_pose), (raw.pose_enc, expected.pose_enc)):
-            assert _relative_error(got, want[0].numpy()) < tolerance
+            assert relative_error(got, want[0].numpy()) < tolerance
     with pytest.raises(ValueError, match="takes 1 to 3 views"):
         engine.run(rng.uniform(size=(4, 3, 28, 28)).astype(np.float32))
     assert any(tmp_path.glob("timing_trt*.cache"))
@@ -467,7 +493,10 @@ def test_real_engine_refuses_another_tensorrt_version(
 
 
 def test_build_engine_command(
-    fake_tensorrt: FakeTensorRT, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    fake_tensorrt: FakeTensorRT,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    write_metadata_only_onnx: OnnxWriter,
 ) -> None:
     import argparse
 

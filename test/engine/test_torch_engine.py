@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 import torch
@@ -11,93 +13,76 @@ from torch.nn.attention import SDPBackend
 
 from hggt_core.engine.base import Engine
 from hggt_core.engine.torch_engine import TorchEngine
-from hggt_core.model import HGGT, HGGTConfig
+from hggt_core.model import HGGT
 
-TINY = HGGTConfig(
-    img_size=28,
-    embed_dim=32,
-    depth=1,
-    num_heads=2,
-    patch_embed="conv",
-    head_trunk_depth=1,
-    head_num_heads=4,
-    num_iterations=2,
-)
+Crops = Callable[..., np.ndarray]
 
 
-@pytest.fixture
-def tiny_model() -> HGGT:
-    torch.manual_seed(0)
-    return HGGT(TINY)
-
-
-def _crops(views: int, size: int, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(size=(views, 3, size, size)).astype(np.float32)
-
-
-def test_run_returns_the_model_outputs_as_float32(tiny_model: HGGT) -> None:
-    engine: Engine = TorchEngine(tiny_model)
+def test_run_returns_the_model_outputs_as_float32(
+    fresh_tiny_model: HGGT, make_crops: Crops
+) -> None:
+    engine: Engine = TorchEngine(fresh_tiny_model)
     assert (engine.name, engine.device, engine.crop_size) == ("torch", "cpu", 28)
-    crops = _crops(3, 28)
+    crops = make_crops(3, 28)
     raw = engine.run(crops)
     shapes = (raw.hand_pose.shape, raw.betas.shape, raw.transl.shape, raw.pose_enc.shape)
     assert shapes == ((48,), (10,), (3,), (3, 9))
     for array in (raw.hand_pose, raw.betas, raw.transl, raw.pose_enc):
         assert array.dtype == np.float32 and np.all(np.isfinite(array))
-    assert not tiny_model.training
+    assert not fresh_tiny_model.training
     with torch.no_grad():
-        expected = tiny_model(torch.from_numpy(crops))
+        expected = fresh_tiny_model(torch.from_numpy(crops))
     np.testing.assert_allclose(raw.hand_pose, expected.hand_pose[0].numpy(), atol=1e-6)
     np.testing.assert_allclose(raw.betas, expected.betas[0].numpy(), atol=1e-6)
     np.testing.assert_allclose(raw.transl, expected.transl[0].numpy(), atol=1e-6)
     np.testing.assert_allclose(raw.pose_enc, expected.pose_enc[0].numpy(), atol=1e-6)
 
 
-def test_crop_size_can_be_overridden(tiny_model: HGGT) -> None:
-    engine = TorchEngine(tiny_model, crop_size=42)
+def test_crop_size_can_be_overridden(fresh_tiny_model: HGGT, make_crops: Crops) -> None:
+    engine = TorchEngine(fresh_tiny_model, crop_size=42)
     assert engine.crop_size == 42
-    assert engine.run(_crops(1, 42)).pose_enc.shape == (1, 9)
+    assert engine.run(make_crops(1, 42)).pose_enc.shape == (1, 9)
     with pytest.raises(ValueError, match=r"\[S, 3, 42, 42\]"):
-        engine.run(_crops(1, 28))
+        engine.run(make_crops(1, 28))
 
 
 @pytest.mark.parametrize("crop_size", [0, 30, -14])
-def test_crop_size_must_be_a_multiple_of_the_patch(tiny_model: HGGT, crop_size: int) -> None:
+def test_crop_size_must_be_a_multiple_of_the_patch(fresh_tiny_model: HGGT, crop_size: int) -> None:
     with pytest.raises(ValueError, match="multiple of 14"):
-        TorchEngine(tiny_model, crop_size=crop_size)
+        TorchEngine(fresh_tiny_model, crop_size=crop_size)
 
 
-def test_dtype_rules(tiny_model: HGGT) -> None:
+def test_dtype_rules(fresh_tiny_model: HGGT) -> None:
     with pytest.raises(ValueError, match="CUDA only"):
-        TorchEngine(tiny_model, dtype=torch.bfloat16)
+        TorchEngine(fresh_tiny_model, dtype=torch.bfloat16)
     with pytest.raises(ValueError, match="unsupported dtype"):
-        TorchEngine(tiny_model, dtype=torch.float64)
-    engine = TorchEngine(tiny_model, dtype=torch.float32)
+        TorchEngine(fresh_tiny_model, dtype=torch.float64)
+    engine = TorchEngine(fresh_tiny_model, dtype=torch.float32)
     assert all(p.dtype == torch.float32 for p in engine.model.parameters())
 
 
-def test_rejects_malformed_crops(tiny_model: HGGT) -> None:
-    engine = TorchEngine(tiny_model)
+def test_rejects_malformed_crops(fresh_tiny_model: HGGT, make_crops: Crops) -> None:
+    engine = TorchEngine(fresh_tiny_model)
     with pytest.raises(ValueError, match="float32"):
-        engine.run(_crops(2, 28).astype(np.float64))
+        engine.run(make_crops(2, 28).astype(np.float64))
     with pytest.raises(ValueError, match="float32"):
-        engine.run(_crops(2, 28)[0])
+        engine.run(make_crops(2, 28)[0])
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_reduced_precision_weights(tiny_model: HGGT) -> None:
-    engine = TorchEngine(tiny_model, device="cuda", dtype=torch.bfloat16)
+def test_cuda_reduced_precision_weights(fresh_tiny_model: HGGT, make_crops: Crops) -> None:
+    engine = TorchEngine(fresh_tiny_model, device="cuda", dtype=torch.bfloat16)
     assert engine.device == "cuda"
     assert engine.model.aggregator.camera_token.dtype == torch.bfloat16
     assert engine.model.mano_head.token_norm.weight.dtype == torch.float32
-    raw = engine.run(_crops(2, 28))
+    raw = engine.run(make_crops(2, 28))
     assert raw.pose_enc.dtype == np.float32 and np.all(np.isfinite(raw.pose_enc))
 
 
 def test_only_the_last_aggregator_layer_is_kept(
-    tiny_model: HGGT, monkeypatch: pytest.MonkeyPatch
+    fresh_tiny_model: HGGT, make_crops: Crops, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    aggregator = tiny_model.aggregator
+    aggregator = fresh_tiny_model.aggregator
     forward = aggregator.forward
     requested = []
 
@@ -106,26 +91,26 @@ def test_only_the_last_aggregator_layer_is_kept(
         return forward(images, keep_layers)
 
     monkeypatch.setattr(aggregator, "forward", recording_forward)
-    TorchEngine(tiny_model).run(_crops(2, 28))
+    TorchEngine(fresh_tiny_model).run(make_crops(2, 28))
     assert requested == [(-1,)]
 
 
-def test_sdpa_backends_are_applied(tiny_model: HGGT) -> None:
-    crops = _crops(2, 28)
-    assert TorchEngine(tiny_model).sdpa_backends is None  # CPU: torch's own choice
-    reference = TorchEngine(tiny_model).run(crops)
-    math_only = TorchEngine(tiny_model, sdpa_backends=[SDPBackend.MATH])
+def test_sdpa_backends_are_applied(fresh_tiny_model: HGGT, make_crops: Crops) -> None:
+    crops = make_crops(2, 28)
+    assert TorchEngine(fresh_tiny_model).sdpa_backends is None  # CPU: torch's own choice
+    reference = TorchEngine(fresh_tiny_model).run(crops)
+    math_only = TorchEngine(fresh_tiny_model, sdpa_backends=[SDPBackend.MATH])
     assert math_only.sdpa_backends == (SDPBackend.MATH,)
     np.testing.assert_allclose(math_only.run(crops).pose_enc, reference.pose_enc, atol=1e-5)
     # The memory-efficient kernel has no CPU implementation: proof that the choice is honoured.
-    efficient_only = TorchEngine(tiny_model, sdpa_backends=[SDPBackend.EFFICIENT_ATTENTION])
+    efficient_only = TorchEngine(fresh_tiny_model, sdpa_backends=[SDPBackend.EFFICIENT_ATTENTION])
     with pytest.raises(RuntimeError, match="No viable backend"):
         efficient_only.run(crops)
 
 
 @pytest.mark.slow
 def test_compile_traces_the_whole_forward_for_a_fixed_view_count(
-    tiny_model: HGGT, monkeypatch: pytest.MonkeyPatch
+    fresh_tiny_model: HGGT, make_crops: Crops, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = []
     real_compile = torch.compile
@@ -137,11 +122,11 @@ def test_compile_traces_the_whole_forward_for_a_fixed_view_count(
         return real_compile(model, dynamic=False, backend="eager", fullgraph=True)
 
     monkeypatch.setattr(torch, "compile", eager_compile)
-    crops = _crops(2, 28)
-    eager = TorchEngine(tiny_model).run(crops)
-    engine = TorchEngine(tiny_model, compile=True)
+    crops = make_crops(2, 28)
+    eager = TorchEngine(fresh_tiny_model).run(crops)
+    engine = TorchEngine(fresh_tiny_model, compile=True)
     assert engine.compiled and calls == [{"dynamic": False, "mode": None}]
     compiled = engine.run(crops)
     np.testing.assert_allclose(compiled.hand_pose, eager.hand_pose, atol=1e-5)
     np.testing.assert_allclose(compiled.pose_enc, eager.pose_enc, atol=1e-5)
-    assert not TorchEngine(tiny_model).compiled
+    assert not TorchEngine(fresh_tiny_model).compiled
