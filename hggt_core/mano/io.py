@@ -15,7 +15,6 @@ and neither chumpy nor scipy is imported. Any other global makes loading fail wi
 
 from __future__ import annotations
 
-import pickle
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from hggt_core.io.safe_pickle import NUMPY_GLOBALS, RestrictedUnpickler, UnsafePickleError
 from hggt_core.mano.joints import (
     MANO_PARENTS,
     NUM_BETAS,
@@ -176,32 +176,13 @@ def _reconstruct_object(cls: Any, base: Any, state: Any) -> object:
     return object.__new__(cls)
 
 
-def _encode_latin1(text: str, encoding: str = "latin1") -> bytes:
-    """Safe ``_codecs.encode`` as written by Python 3 protocol-2 pickles for ``bytes``."""
-    if not isinstance(text, str) or encoding.replace("-", "").lower() != "latin1":
-        raise ManoFileError(f"refused a '{encoding}' byte decoding in a MANO file")
-    return text.encode("latin1")
-
-
-def _allowed_globals() -> dict[tuple[str, str], Any]:
-    """The complete allow-list: (module, name) as written in the pickle -> safe object.
-
-    Python 2 module names (``__builtin__``, ``copy_reg``, ``numpy.core``) are listed next to
-    their Python 3 spellings because a custom ``find_class`` sees the names untranslated.
-    """
-    allowed: dict[tuple[str, str], Any] = {
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
-        ("_codecs", "encode"): _encode_latin1,
-    }
+def _mano_globals() -> dict[tuple[str, str], Any]:
+    """The numpy allow-list plus the chumpy / scipy.sparse stand-ins of the official files."""
+    allowed = dict(NUMPY_GLOBALS)
     for builtins_module in ("__builtin__", "builtins"):
-        allowed.update({(builtins_module, t.__name__): t for t in (set, frozenset, object)})
+        allowed[(builtins_module, "object")] = object
     for copyreg_module in ("copy_reg", "copyreg"):
         allowed[(copyreg_module, "_reconstructor")] = _reconstruct_object
-    # numpy's own reconstructors only build ndarrays / numpy scalars from raw bytes.
-    for numpy_module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        allowed[(numpy_module, "_reconstruct")] = np.zeros(0).__reduce__()[0]
-        allowed[(numpy_module, "scalar")] = np.float64(0.0).__reduce__()[0]
     for kind, stand_in in (("csc", _SparseStandIn), ("csr", _CsrStandIn)):
         for sparse_module in (f"scipy.sparse.{kind}", f"scipy.sparse._{kind}"):
             allowed[(sparse_module, f"{kind}_matrix")] = stand_in
@@ -209,7 +190,7 @@ def _allowed_globals() -> dict[tuple[str, str], Any]:
     return allowed
 
 
-_ALLOWED_GLOBALS = _allowed_globals()
+_MANO_GLOBALS = _mano_globals()
 
 _CHUMPY_STAND_INS: dict[str, type[_ChumpyStandIn]] = {}
 
@@ -224,16 +205,11 @@ def _chumpy_stand_in(module: str, name: str) -> type[_ChumpyStandIn]:
     return _CHUMPY_STAND_INS[full_name]
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    """Unpickler whose globals come only from the allow-list above."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        allowed = _ALLOWED_GLOBALS.get((module, name))
-        if allowed is not None:
-            return allowed
-        if (module == "chumpy" or module.startswith("chumpy.")) and name.isidentifier():
-            return _chumpy_stand_in(module, name)
-        raise ManoFileError(f"refused to load global '{module}.{name}' from a MANO file")
+def _resolve_chumpy(module: str, name: str) -> type[_ChumpyStandIn] | None:
+    """Any chumpy class becomes an inert stand-in that keeps only its stored value."""
+    if (module == "chumpy" or module.startswith("chumpy.")) and name.isidentifier():
+        return _chumpy_stand_in(module, name)
+    return None
 
 
 def _to_plain(value: Any) -> np.ndarray[Any, Any]:
@@ -246,8 +222,8 @@ def _to_plain(value: Any) -> np.ndarray[Any, Any]:
 def _read_pickle(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as stream:
-            content = _RestrictedUnpickler(stream, encoding="latin1").load()
-    except ManoFileError as exc:
+            content = RestrictedUnpickler(stream, _MANO_GLOBALS, _resolve_chumpy).load()
+    except (ManoFileError, UnsafePickleError) as exc:
         raise ManoFileError(f"{path}: {exc}") from exc
     except Exception as exc:  # any unpickling failure means a bad file
         raise ManoFileError(

@@ -23,56 +23,15 @@ import cv2
 import numpy as np
 from torch.utils.data import IterableDataset, get_worker_info
 
+from hggt_core.io.safe_pickle import RestrictedUnpickler, UnsafePickleError
 from hggt_core.pipeline.types import ImageArray
 from training.data.augment import AugmentConfig
 from training.data.sample import HandSample
 from training.data.views import MultiViewRecord, build_sample
 
 
-class UnsafeLabelError(ValueError):
+class UnsafeLabelError(UnsafePickleError):
     """A label pickle references something outside the allow-list (or is not a pickle)."""
-
-
-def _frombuffer_function() -> Any:
-    """The protocol-5 array rebuilder of numpy (``_frombuffer``), taken from a live reduce."""
-    return np.zeros(1).__reduce_ex__(5)[0]
-
-
-def _encode_latin1(text: str, encoding: str = "latin1") -> bytes:
-    """Safe ``_codecs.encode`` as protocol-2 pickles use it for ``bytes``."""
-    if not isinstance(text, str) or encoding.replace("-", "").lower() != "latin1":
-        raise UnsafeLabelError(f"refused the byte decoding {encoding!r}")
-    return text.encode("latin1")
-
-
-def _allowed_globals() -> dict[tuple[str, str], Any]:
-    """(module, name) as written in a pickle -> the object it may resolve to."""
-    allowed: dict[tuple[str, str], Any] = {
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
-        ("_codecs", "encode"): _encode_latin1,
-    }
-    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        allowed[(module, "_reconstruct")] = np.zeros(0).__reduce__()[0]
-        allowed[(module, "scalar")] = np.float64(0.0).__reduce__()[0]
-    for module in ("numpy.core.numeric", "numpy._core.numeric"):
-        allowed[(module, "_frombuffer")] = _frombuffer_function()
-    for module in ("builtins", "__builtin__"):
-        allowed.update({(module, t.__name__): t for t in (set, frozenset, bytearray, complex)})
-    return allowed
-
-
-_ALLOWED = _allowed_globals()
-
-
-class _LabelUnpickler(pickle.Unpickler):
-    """Unpickler that resolves only the allow-listed globals."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        allowed = _ALLOWED.get((module, name))
-        if allowed is None:
-            raise UnsafeLabelError(f"refused to load global '{module}.{name}'")
-        return allowed
 
 
 def load_label(data: bytes, name: str = "label.pyd") -> Any:
@@ -86,8 +45,8 @@ def load_label(data: bytes, name: str = "label.pyd") -> Any:
         UnsafeLabelError: a refused global, or bytes that are not a readable pickle.
     """
     try:
-        return _LabelUnpickler(io.BytesIO(data), encoding="latin1").load()
-    except UnsafeLabelError as exc:
+        return RestrictedUnpickler(io.BytesIO(data)).load()
+    except UnsafePickleError as exc:
         raise UnsafeLabelError(f"{name}: {exc}") from exc
     except Exception as exc:  # any other unpickling failure means a bad file
         raise UnsafeLabelError(f"{name}: not a readable label pickle: {exc}") from exc
