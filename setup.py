@@ -11,8 +11,13 @@ PACKAGE_NAME = "hggt_ros"
 setup(
     name=PACKAGE_NAME,
     version="0.1.0",
-    packages=find_packages(include=["hggt_core", "hggt_core.*", "hggt_ros", "hggt_ros.*"]),
-    package_data={"hggt_core": ["data/demo_example/*.jpg", "data/demo_example/*.json"]},
+    packages=find_packages(
+        include=["hggt_core", "hggt_core.*", "hggt_ros", "hggt_ros.*", "training", "training.*"]
+    ),
+    package_data={
+        "hggt_core": ["data/demo_example/*.jpg", "data/demo_example/*.json"],
+        "training": ["configs/*.yaml"],
+    },
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE_NAME}"]),
         (f"share/{PACKAGE_NAME}", ["package.xml"]),
@@ -27,6 +32,7 @@ setup(
         "opencv-python-headless>=4.8",
         "rosbags>=0.10",
         "tqdm>=4.60",
+        "ruamel.yaml>=0.17",
     ],
     extras_require={
         "dev": [

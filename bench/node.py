@@ -45,16 +45,11 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
-from bench_common import (
-    SEED,
-    demo_images,
-    host_info,
-    markdown_table,
-    write_header,
-    write_report,
-)
+from bench_common import demo_images, write_header, write_report
 from bench_ros import ImageFeed, Outputs
 
+from hggt_core.engine.benchmark import SEED
+from hggt_core.engine.benchmark_report import host_info, markdown_table
 from hggt_core.pipeline.factory import PipelineSpec, build_pipeline
 from hggt_core.pipeline.types import FrameSet, HandResult, View
 

@@ -52,20 +52,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from bench_common import (
-    CONFIGS,
-    SEED,
-    add_grid_options,
-    check_device,
-    demo_images,
-    host_info,
-    is_cuda,
-    markdown_table,
-    synthetic_mano,
-    write_header,
-    write_report,
-)
+from bench_common import add_grid_options, check_device, demo_images, write_header, write_report
 
+from hggt_core.engine.benchmark import CONFIGS, SEED, is_cuda
+from hggt_core.engine.benchmark_measure import synthetic_mano
+from hggt_core.engine.benchmark_report import host_info, markdown_table
 from hggt_core.engine.torch_engine import TorchEngine
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.model.hggt import HGGT, HGGTConfig

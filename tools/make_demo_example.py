@@ -19,6 +19,7 @@ from pathlib import Path
 
 from hggt_core.render.demo import (
     DEMO_JPEG_QUALITY,
+    DEMO_SCENE,
     DEMO_SEED,
     demo_example_dir,
     make_demo_example,
@@ -33,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         "--output", type=Path, default=demo_example_dir(), help="destination folder"
     )
     args = parser.parse_args(argv)
-    written = save_example(make_demo_example(), args.output, DEMO_JPEG_QUALITY, seed=DEMO_SEED)
+    written = save_example(
+        make_demo_example(), args.output, DEMO_JPEG_QUALITY, seed=DEMO_SEED, config=DEMO_SCENE
+    )
     total_kb = sum(path.stat().st_size for path in written) / 1024
     sys.stdout.write(f"wrote {len(written)} files ({total_kb:.0f} KB) to {args.output}\n")
     return 0

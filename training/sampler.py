@@ -28,7 +28,7 @@ replacement within a step and independently across steps (an i.i.d. stream, not 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
@@ -294,15 +294,19 @@ def _build_procedural(config: DatasetConfig) -> HandDataset:
     """Build :class:`ProceduralHandDataset` (registered as ``procedural``).
 
     ``path``: MANO file or folder (None = the procedural model); ``length`` required;
-    ``params``: ``crop_size`` (112), ``image_size_hw`` ([480, 640]), ``supersample`` (1),
-    ``cache`` (true).
+    ``params``: ``cache`` (true) and any :class:`SceneConfig` field (``crop_size`` defaults
+    to 112 and ``supersample`` to 1 here; lists become tuples).
     """
     params = dict(config.params)
-    scene = SceneConfig(
-        crop_size=int(params.pop("crop_size", 112)),
-        image_size_hw=tuple(params.pop("image_size_hw", (480, 640))),
-        supersample=int(params.pop("supersample", 1)),
-    )
+    scene_fields = {field.name for field in fields(SceneConfig)}
+    overrides = {
+        name: tuple(value) if isinstance(value, list) else value
+        for name, value in params.items()
+        if name in scene_fields
+    }
+    for name in overrides:
+        del params[name]
+    scene = SceneConfig(**{"crop_size": 112, "supersample": 1, **overrides})
     cache = bool(params.pop("cache", True))
     if params:
         raise ValueError(f"unknown options of the procedural dataset: {sorted(params)}")

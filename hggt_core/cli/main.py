@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hggt_core.cli import build_engine, commands, demo, export
+from hggt_core.cli import bench, build_engine, commands, demo, export, training_commands
 from hggt_core.engine.export import OnnxExportError
 from hggt_core.engine.onnx_engine import OnnxModelError
 from hggt_core.engine.tensorrt_metadata import TensorRTError
@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_demo_parser(commands_parser, common)
     export.add_export_parser(commands_parser)
     build_engine.add_build_engine_parser(commands_parser)
+    bench.add_bench_parser(commands_parser)
+    training_commands.add_training_parsers(commands_parser)
     return parser
 
 
@@ -102,7 +104,12 @@ def spec_from_args(args: argparse.Namespace) -> PipelineSpec:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hggt`` command; returns the exit status (0 ok, 1 bad input, 2 usage)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, forwarded = parser.parse_known_args(argv)
+    if getattr(args, "forwards_arguments", False):
+        args.forwarded = forwarded
+    elif forwarded:
+        parser.error(f"unrecognized arguments: {' '.join(forwarded)}")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -46,6 +46,10 @@ DEMO_NUM_VIEWS = 4
 """Views of the bundled example."""
 DEMO_JPEG_QUALITY = 90
 """JPEG quality of the bundled images."""
+DEMO_SCENE = SceneConfig(view_cone_deg=60.0, roll_range_deg=30.0, flexion_range=(-0.3, 1.2))
+"""The demo's scene distribution, shared with the bundled demo model's training data
+(``training/configs/demo_model.yaml``): a palm-side rig (cameras within 60 degrees of the
+palm's normal, fingers up within 30 degrees of roll), fingers from slightly open to curled."""
 GROUND_TRUTH_FILE = "ground_truth.json"
 CAMERAS_FILE = "cameras.json"
 SCHEMA = "hggt-ros.synthetic-example.v1"
@@ -84,7 +88,7 @@ def demo_example_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "data" / "demo_example"
 
 
-def make_demo_example(config: SceneConfig | None = None) -> SyntheticExample:
+def make_demo_example(config: SceneConfig = DEMO_SCENE) -> SyntheticExample:
     """Render the demo scene: the procedural right hand, :data:`DEMO_SEED`, 4 views."""
     layer = ManoLayer(make_synthetic_mano("right"))
     rng = np.random.default_rng(DEMO_SEED)

@@ -87,6 +87,12 @@ class SceneConfig:
         betas_std: std of each shape coefficient.
         flexion_range: finger flexion offset (radians at the middle joint) drawn per finger.
         pose_noise_std: std (radians) of independent noise on every finger-pose value.
+        view_cone_deg: ``None``: the hand's orientation is uniformly random and the cameras sit
+            anywhere around it with a random roll. A value: a palm-side rig (like cameras in
+            front of a teleoperator): the hand keeps MANO's rest orientation, every camera
+            sits within this angle of the palm's normal and sees the fingers pointing up,
+            rolled by at most ``roll_range_deg``.
+        roll_range_deg: largest roll of a palm-side camera about its optical axis.
     """
 
     image_size_hw: tuple[int, int] = (480, 640)
@@ -101,6 +107,8 @@ class SceneConfig:
     betas_std: float = 0.5
     flexion_range: tuple[float, float] = (-0.2, 0.8)
     pose_noise_std: float = 0.08
+    view_cone_deg: float | None = None
+    roll_range_deg: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -175,7 +183,10 @@ def random_rotation(rng: np.random.Generator) -> FloatArray:
 def random_hand_parameters(
     rng: np.random.Generator, config: SceneConfig | None = None
 ) -> HandParameters:
-    """Plausible hand parameters: a uniformly random global orientation, mild finger motion.
+    """Plausible hand parameters: a random global orientation, mild finger motion.
+
+    The orientation is uniform over SO(3), or MANO's rest orientation (zero) for a palm-side
+    rig (``view_cone_deg`` set), whose cameras provide the variation.
 
     Each finger gets one flexion offset (about the joints' local z axis, the flexion axis of
     MANO's right hand) spread over its three joints, the thumb half as much; every finger-pose
@@ -189,8 +200,10 @@ def random_hand_parameters(
         Parameters in the frame the global orientation is drawn in (a world frame).
     """
     cfg = config if config is not None else SceneConfig()
-    rotation = torch.from_numpy(random_rotation(rng))
-    global_orient = matrix_to_axis_angle(rotation).numpy()
+    if cfg.view_cone_deg is None:
+        global_orient = matrix_to_axis_angle(torch.from_numpy(random_rotation(rng))).numpy()
+    else:
+        global_orient = np.zeros(3)
     flexion = rng.uniform(*cfg.flexion_range, size=_NUM_FINGERS)
     flexion[_THUMB] *= 0.5
     finger_pose = rng.normal(0.0, cfg.pose_noise_std, size=(NUM_JOINTS - 1, 3))
@@ -212,37 +225,105 @@ def _look_at(centre: FloatArray, target: FloatArray, up: FloatArray) -> FloatArr
     return cam_from_world
 
 
+@dataclass(frozen=True)
+class HandAxes:
+    """Directions of a posed hand (unit vectors, the joints' frame).
+
+    Attributes:
+        palm_normal: [3] out of the palm (the side the fingers flex towards).
+        fingers: [3] from the wrist to the middle finger's knuckle.
+    """
+
+    palm_normal: FloatArray
+    fingers: FloatArray
+
+
+def hand_axes(joints: FloatArray) -> HandAxes:
+    """The palm normal and finger direction of 21 OpenPose-order right-hand joints [21, 3].
+
+    For a right palm facing a camera with the fingers up, the thumb is on the image's right:
+    fingers = -y and wrist-side pinky -> index = +x in camera axes, so the palm normal (towards
+    the camera, -z) is -(fingers x across).
+    """
+    fingers = joints[9] - joints[0]
+    across = joints[5] - joints[17]
+    palm_normal = -np.cross(fingers, across)
+    return HandAxes(palm_normal / np.linalg.norm(palm_normal), fingers / np.linalg.norm(fingers))
+
+
+def _direction_in_cone(
+    axis: FloatArray, max_angle_deg: float, rng: np.random.Generator
+) -> FloatArray:
+    """A unit vector drawn uniformly (by solid angle) within ``max_angle_deg`` of ``axis``."""
+    cos_angle = rng.uniform(np.cos(np.deg2rad(max_angle_deg)), 1.0)
+    azimuth = rng.uniform(0.0, 2.0 * np.pi)
+    helper = np.eye(3)[int(np.argmin(np.abs(axis)))]
+    first = np.cross(axis, helper)
+    first /= np.linalg.norm(first)
+    second = np.cross(axis, first)
+    sin_angle = np.sqrt(1.0 - cos_angle**2)
+    return np.asarray(
+        cos_angle * axis + sin_angle * (np.cos(azimuth) * first + np.sin(azimuth) * second)
+    )
+
+
+def _rolled(cam_from_world: FloatArray, roll_rad: float) -> FloatArray:
+    """The camera turned by ``roll_rad`` about its optical axis."""
+    cos_roll, sin_roll = np.cos(roll_rad), np.sin(roll_rad)
+    roll = np.eye(4)
+    roll[:2, :2] = [[cos_roll, -sin_roll], [sin_roll, cos_roll]]
+    return roll @ cam_from_world
+
+
 def cameras_looking_at(
     target: FloatArray,
     num_views: int,
     rng: np.random.Generator,
     config: SceneConfig | None = None,
+    axes: HandAxes | None = None,
 ) -> list[PinholeCamera]:
-    """Cameras at random directions around ``target``, each aimed near it, random roll.
+    """Cameras around ``target``, each aimed near it.
+
+    Without ``config.view_cone_deg`` the directions are uniform over the sphere and the roll
+    is random; with it, the directions lie within the cone around ``axes.palm_normal`` and
+    each camera sees ``axes.fingers`` pointing up, rolled by at most ``roll_range_deg``.
 
     Args:
         target: [3] world point to look at (metres).
         num_views: number of cameras.
         rng: the random source.
-        config: distance, field-of-view, aim jitter and image size; defaults to
+        config: distance, field-of-view, aim jitter, image size and rig; defaults to
             :class:`SceneConfig`'s.
+        axes: the hand's directions in the world frame (needed for a palm-side rig).
 
     Returns:
         ``num_views`` cameras in the world frame (the caller re-expresses them in camera 0's).
+
+    Raises:
+        ValueError: for a palm-side rig without ``axes``.
     """
     cfg = config if config is not None else SceneConfig()
+    if cfg.view_cone_deg is not None and axes is None:
+        raise ValueError("a palm-side rig (view_cone_deg) needs the hand's axes")
     height, width = cfg.image_size_hw
     cameras: list[PinholeCamera] = []
     for _ in range(num_views):
-        direction = rng.normal(size=3)
-        direction /= np.linalg.norm(direction)
-        centre = target + rng.uniform(*cfg.distance_range_m) * direction
-        aim = target + rng.normal(0.0, cfg.aim_jitter_m, size=3)
-        up = np.cross(direction, rng.normal(size=3))
+        if axes is None or cfg.view_cone_deg is None:
+            direction = rng.normal(size=3)
+            direction /= np.linalg.norm(direction)
+            centre = target + rng.uniform(*cfg.distance_range_m) * direction
+            aim = target + rng.normal(0.0, cfg.aim_jitter_m, size=3)
+            cam_from_world = _look_at(centre, aim, np.cross(direction, rng.normal(size=3)))
+        else:
+            direction = _direction_in_cone(axes.palm_normal, cfg.view_cone_deg, rng)
+            centre = target + rng.uniform(*cfg.distance_range_m) * direction
+            aim = target + rng.normal(0.0, cfg.aim_jitter_m, size=3)
+            roll = np.deg2rad(rng.uniform(-cfg.roll_range_deg, cfg.roll_range_deg))
+            cam_from_world = _rolled(_look_at(centre, aim, axes.fingers), roll)
         fov = np.deg2rad(rng.uniform(*cfg.fov_range_deg))
         focal_px = (width / 2.0) / np.tan(fov / 2.0)
         intrinsics = np.array([[focal_px, 0, width / 2.0], [0, focal_px, height / 2.0], [0, 0, 1]])
-        cameras.append(PinholeCamera(intrinsics, _look_at(centre, aim, up), (height, width)))
+        cameras.append(PinholeCamera(intrinsics, cam_from_world, (height, width)))
     return cameras
 
 
@@ -354,9 +435,9 @@ def render_multiview_example(
     """
     cfg = config if config is not None else SceneConfig()
     params = random_hand_parameters(rng, cfg)
-    vertices, _, root = _pose_hand(mano_layer, params.hand_pose, params.betas, np.zeros(3))
+    vertices, joints, root = _pose_hand(mano_layer, params.hand_pose, params.betas, np.zeros(3))
     transl_world = -(vertices.min(axis=0) + vertices.max(axis=0)) / 2.0
-    cameras = cameras_looking_at(np.zeros(3), num_views, rng, cfg)
+    cameras = cameras_looking_at(np.zeros(3), num_views, rng, cfg, hand_axes(joints))
     ref_from_world = cameras[0].cam_from_world
     world_from_ref = invert_rigid(ref_from_world)
     hand_pose, transl = hand_in_frame(params.hand_pose, transl_world, root, ref_from_world)

@@ -16,6 +16,7 @@ from hggt_core.render.scene import (
     SceneConfig,
     SyntheticExample,
     cameras_looking_at,
+    hand_axes,
     hand_in_frame,
     random_hand_parameters,
     random_rotation,
@@ -150,3 +151,57 @@ def test_frameset(example: SyntheticExample) -> None:
     assert all(view.intrinsics is None for view in frameset.views)
     calibrated = example.frameset(with_intrinsics=True)
     assert calibrated.views[1].intrinsics is example.views[1].intrinsics
+
+
+PALM_SIDE = SceneConfig(
+    image_size_hw=(240, 320), crop_size=112, supersample=1, view_cone_deg=40.0, roll_range_deg=20.0
+)
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
+    return float(
+        np.degrees(np.arccos(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1)))
+    )
+
+
+def test_hand_axes_of_a_palm_facing_the_camera() -> None:
+    # Right palm towards a camera (-z), fingers up (-y), thumb side on the image's right (+x).
+    joints = np.zeros((21, 3))
+    joints[9] = [0.0, -0.09, 0.0]
+    joints[5] = [0.02, -0.085, 0.0]
+    joints[17] = [-0.03, -0.08, 0.0]
+    axes = hand_axes(joints)
+    np.testing.assert_allclose(axes.palm_normal, [0.0, 0.0, -1.0], atol=1e-12)
+    np.testing.assert_allclose(axes.fingers, [0.0, -1.0, 0.0], atol=1e-12)
+
+
+def test_palm_side_rig_sees_the_palm_with_the_fingers_up(layer: ManoLayer) -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(6):
+        example = render_multiview_example(layer, rng, 4, PALM_SIDE)
+        for view in example.views:
+            rotation = view.cam_from_ref[:3, :3]
+            axes = hand_axes(example.joints @ rotation.T)
+            # Rigid re-referencing turns the axes with the camera: the palm faces the camera
+            # within the cone (plus the aim jitter and the finger-curl's effect on the axes).
+            assert _angle_deg(axes.palm_normal, np.array([0.0, 0.0, -1.0])) < 40.0 + 15.0
+            up = np.array([0.0, -1.0])
+            # In the image the fingers point up within the roll (tilt adds a little).
+            assert _angle_deg(axes.fingers[:2], up) < 20.0 + 10.0
+            assert view.joints_2d[9, 1] < view.joints_2d[0, 1]
+
+
+def test_palm_side_rig_spreads_the_cameras_and_needs_the_axes() -> None:
+    rng = np.random.default_rng(6)
+    axes = hand_axes(_pose_rest_joints())
+    cameras = cameras_looking_at(np.zeros(3), 200, rng, PALM_SIDE, axes)
+    centres = np.stack([-c.cam_from_world[:3, :3].T @ c.cam_from_world[:3, 3] for c in cameras])
+    angles = [_angle_deg(centre, axes.palm_normal) for centre in centres]
+    assert max(angles) < 40.0 + 3.0 and min(angles) < 10.0 and np.mean(angles) > 15.0
+    with pytest.raises(ValueError, match="axes"):
+        cameras_looking_at(np.zeros(3), 2, rng, PALM_SIDE)
+
+
+def _pose_rest_joints() -> np.ndarray:
+    layer = ManoLayer(make_synthetic_mano())
+    return _pose(layer, np.zeros(48), np.zeros(10), np.zeros(3))[1]

@@ -13,12 +13,17 @@ import numpy as np
 import pytest
 import torch
 
-import hggt_core.render.scene as scene
-from hggt_core.geometry.rotations import axis_angle_to_matrix
 from hggt_core.model.checkpoint import build_hggt_from_checkpoint
 from hggt_core.model.hggt import HGGT, HGGTConfig
+from hggt_core.render.scene import SceneConfig
 from training.config import DataConfig, DatasetConfig, OptimConfig, TrainConfig
-from training.eval import MetricAccumulator, Predictions, eval_batches, evaluate
+from training.eval import (
+    eval_batches,
+    evaluate,
+    mean_hand,
+    mean_hand_predictor,
+    model_predictor,
+)
 from training.sampler import ProceduralHandDataset, ViewRequest, register_dataset, right_hand_mano
 from training.train import train
 
@@ -26,7 +31,8 @@ CROP = 56
 VIEWS = (2, 3)
 TRAIN_SCENES = 32
 HELD_OUT_SCENES = 12
-JITTER_RAD = 0.35
+CONE_DEG = 25.0
+ROLL_DEG = 15.0
 BUDGET = 8
 TINY = HGGTConfig(
     img_size=CROP,
@@ -40,45 +46,24 @@ TINY = HGGTConfig(
 )
 
 
-def _jittered_rotation(rng: np.random.Generator) -> np.ndarray:
-    """A rotation of at most JITTER_RAD about a random axis (instead of a uniform one)."""
-    axis_angle = rng.normal(size=3)
-    axis_angle *= rng.uniform(0.0, JITTER_RAD) / np.linalg.norm(axis_angle)
-    return axis_angle_to_matrix(torch.from_numpy(axis_angle)).numpy()
-
-
-def _front_camera_first(original):  # type: ignore[no-untyped-def]
-    """Wrap ``cameras_looking_at``: camera 0 sits on the -z axis looking along +z.
-
-    The hand's orientation in camera 0's frame is then the near-canonical one drawn by
-    :func:`_jittered_rotation`; the other cameras stay random.
-    """
-
-    def cameras(target, num_views, rng, config=None):  # type: ignore[no-untyped-def]
-        drawn = original(target, num_views, rng, config)
-        cam_from_world = np.eye(4)
-        cam_from_world[2, 3] = float(rng.uniform(0.4, 0.5))
-        drawn[0] = scene.PinholeCamera(drawn[0].intrinsics, cam_from_world, drawn[0].image_size_hw)
-        return drawn
-
-    return cameras
-
-
 def _rendered(length: int, seed: int) -> ProceduralHandDataset:
-    """A fully rendered (cached) synthetic set whose hands face camera 0 with some jitter.
+    """A fully rendered (cached) synthetic set seen by a palm-side rig with a narrow cone.
 
     Uniformly random orientations cannot be learnt in seconds on a CPU; a learnable task keeps
     the smoke test meaningful: the network must read the views to beat its initial guess.
     """
-    config = scene.SceneConfig(image_size_hw=(240, 320), crop_size=CROP, supersample=1)
+    config = SceneConfig(
+        image_size_hw=(240, 320),
+        crop_size=CROP,
+        supersample=1,
+        view_cone_deg=CONE_DEG,
+        roll_range_deg=ROLL_DEG,
+    )
     dataset = ProceduralHandDataset(
         right_hand_mano(None), length, VIEWS, config, seed, True, "smoke"
     )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(scene, "random_rotation", _jittered_rotation)
-        patch.setattr(scene, "cameras_looking_at", _front_camera_first(scene.cameras_looking_at))
-        for index in range(length):
-            dataset[ViewRequest(index, VIEWS[1], 0)]
+    for index in range(length):
+        dataset[ViewRequest(index, VIEWS[1], 0)]
     return dataset
 
 
@@ -112,7 +97,8 @@ def _config(output_dir: Path, steps: int) -> TrainConfig:
 
 
 def _rr_mpjpe(model: HGGT, config: TrainConfig) -> float:
-    reports = evaluate(model, eval_batches(config.data.eval, BUDGET), right_hand_mano(None))
+    mano = right_hand_mano(None)
+    reports = evaluate(model_predictor(model, mano), eval_batches(config.data.eval, BUDGET), mano)
     return reports[0].hand.rr_mpjpe_mm
 
 
@@ -136,17 +122,10 @@ def test_training_reduces_loss_and_held_out_error(datasets, tmp_path: Path) -> N
 
 def _mean_pose_rr_mpjpe(datasets, config: TrainConfig) -> float:  # type: ignore[no-untyped-def]
     train_set = datasets["smoke_train"]
-    samples = [train_set[ViewRequest(i, 1, 0)] for i in range(len(train_set))]
-    hand_pose = torch.stack([s.hand_pose for s in samples]).mean(0)
-    betas = torch.stack([s.betas for s in samples]).mean(0)
+    hand = mean_hand(train_set[ViewRequest(i, 1, 0)] for i in range(len(train_set)))
     mano = right_hand_mano(None)
-    accumulator = MetricAccumulator(mano)
-    for batch in eval_batches(config.data.eval, BUDGET):
-        count = batch.images.shape[0]
-        hand = mano.forward_theta(hand_pose.expand(count, -1), betas.expand(count, -1))
-        cams = torch.eye(4)[:3].expand(count, batch.images.shape[1], 3, 4)
-        accumulator.add(batch, Predictions(hand.joints, hand.vertices, cams))
-    return accumulator.report()[0].hand.rr_mpjpe_mm
+    predictor = mean_hand_predictor(hand, mano)
+    return evaluate(predictor, eval_batches(config.data.eval, BUDGET), mano)[0].hand.rr_mpjpe_mm
 
 
 STEPS = 60
