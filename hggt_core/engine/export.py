@@ -20,7 +20,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from unittest import mock
 
 import torch
 from torch import Tensor, nn
@@ -149,11 +148,7 @@ def _traceable(model: HGGT, crop_size: int) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         dino = aggregator.patch_embed
         if isinstance(dino, DinoVisionTransformer) and grid != dino.pos_grid:
-            with torch.no_grad():
-                pos_embed = dino.interpolated_pos_embed(grid, grid).detach().clone()
-            stack.enter_context(
-                mock.patch.object(dino, "interpolated_pos_embed", lambda *_: pos_embed)
-            )
+            stack.enter_context(dino.constant_pos_embed(grid, grid))
         yield
 
 

@@ -10,6 +10,9 @@ MLP, LayerScale (init 1.0), no qk-norm and no RoPE.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -97,6 +100,7 @@ class DinoVisionTransformer(nn.Module):
         self.patch_embed = PatchEmbed(patch_size, 3, embed_dim)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, 1 + self.pos_grid**2, embed_dim))
+        self._constant_pos_embed: tuple[tuple[int, int], Tensor] | None = None
         self.register_tokens = (
             nn.Parameter(torch.zeros(1, num_register_tokens, embed_dim))
             if num_register_tokens
@@ -132,6 +136,11 @@ class DinoVisionTransformer(nn.Module):
         """
         if (grid_h, grid_w) == (self.pos_grid, self.pos_grid):
             return self.pos_embed
+        if self._constant_pos_embed is not None and self._constant_pos_embed[0] == (
+            grid_h,
+            grid_w,
+        ):
+            return self._constant_pos_embed[1]
         pos_embed = self.pos_embed.float()
         grid = pos_embed[:, 1:].reshape(1, self.pos_grid, self.pos_grid, self.embed_dim)
         grid = F.interpolate(
@@ -139,6 +148,21 @@ class DinoVisionTransformer(nn.Module):
         )
         grid = grid.permute(0, 2, 3, 1).reshape(1, grid_h * grid_w, self.embed_dim)
         return torch.cat([pos_embed[:, :1], grid], dim=1)
+
+    @contextlib.contextmanager
+    def constant_pos_embed(self, grid_h: int, grid_w: int) -> Iterator[None]:
+        """Within the block, the resized embedding of this grid is a precomputed constant.
+
+        A traced graph then holds the embedding itself instead of the bicubic antialiased
+        resize, which ONNX exporters and TensorRT do not all support.
+        """
+        with torch.no_grad():
+            resized = self.interpolated_pos_embed(grid_h, grid_w).detach().clone()
+        self._constant_pos_embed = ((grid_h, grid_w), resized)
+        try:
+            yield
+        finally:
+            self._constant_pos_embed = None
 
     def forward(self, images: Tensor) -> Tensor:
         """Patch tokens after the final LayerNorm.

@@ -91,6 +91,20 @@ def test_pos_embed_resized_bicubic_antialiased_to_exact_grid(grid: tuple[int, in
     torch.testing.assert_close(resized[0, 1:], expected[0].permute(1, 2, 0).reshape(-1, 32))
 
 
+def test_constant_pos_embed_holds_the_resized_values_only_inside_the_block() -> None:
+    model = _tiny()
+    resized = model.interpolated_pos_embed(6, 6)
+    with model.constant_pos_embed(6, 6):
+        constant = model.interpolated_pos_embed(6, 6)
+        assert model.interpolated_pos_embed(6, 6) is constant
+        assert not constant.requires_grad
+        torch.testing.assert_close(constant, resized, rtol=0, atol=0)
+        # Other grids are still resized from the parameter.
+        assert model.interpolated_pos_embed(5, 2).requires_grad
+    after = model.interpolated_pos_embed(6, 6)
+    assert after.requires_grad and after is not constant
+
+
 def test_output_is_normed_patch_tokens_after_pos_embed() -> None:
     """With no blocks the output is norm(patch embedding + grid pos_embed), registers dropped."""
     model = _tiny(depth=0)
