@@ -30,6 +30,8 @@ _FINGER_COLOURS: tuple[tuple[int, int, int], ...] = (
     (200, 90, 255),
 )
 _SUBPIXEL_BITS = 4
+_FAR_FACTOR = 8
+"""Joints farther than this many image sides from the origin are not drawn."""
 
 
 def _as_uint8_rgb(image: npt.ArrayLike) -> ImageArray:
@@ -59,11 +61,18 @@ def draw_skeleton(image: ImageArray, joints_2d: npt.ArrayLike, thickness: int = 
     joints = np.asarray(joints_2d, dtype=np.float64).reshape(-1, 2)
     if not np.all(np.isfinite(joints)):
         return canvas
+    # A joint projected from near or behind the camera can land millions of pixels away,
+    # beyond OpenCV's fixed-point range: such joints and their bones are not drawn.
+    drawable = np.all(np.abs(joints) < _FAR_FACTOR * max(canvas.shape[:2]), axis=1)
     for child, parent in OPENPOSE_BONES:
+        if not (drawable[child] and drawable[parent]):
+            continue
         colour = _FINGER_COLOURS[(child - 1) // 4]
         start, end = _cv_point(joints[parent]), _cv_point(joints[child])
         cv2.line(canvas, start, end, colour, thickness, cv2.LINE_AA, _SUBPIXEL_BITS)
     for index, point in enumerate(joints):
+        if not drawable[index]:
+            continue
         colour = (255, 255, 255) if index == 0 else _FINGER_COLOURS[(index - 1) // 4]
         radius = (thickness + 1) << _SUBPIXEL_BITS
         cv2.circle(canvas, _cv_point(point), radius, colour, -1, cv2.LINE_AA, _SUBPIXEL_BITS)

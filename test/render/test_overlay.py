@@ -123,3 +123,21 @@ def test_mosaic_size_and_labels() -> None:
         mosaic(images[:2], labels=["one"])
     with pytest.raises(ValueError, match="at least one"):
         mosaic([])
+
+
+def test_skeleton_skips_joints_projected_far_away() -> None:
+    image = np.zeros((120, 120, 3), dtype=np.uint8)
+    fingers = np.linspace(-40.0, 40.0, 5)
+    joints = np.array(
+        [[60.0, 110.0]] + [[60.0 + x, 90.0 - 15.0 * k] for x in fingers for k in range(1, 5)]
+    )
+    far = joints.copy()
+    far[8] = [3.0e12, -5.0e11]  # the index tip, near the camera's plane: out of any range
+    drawn, kept = draw_skeleton(image, far), draw_skeleton(image, joints)
+    # Only the tip's dot and the bone 7-8 are missing.
+    x0, y0 = joints[[7, 8]].min(axis=0).astype(int) - 6
+    x1, y1 = joints[[7, 8]].max(axis=0).astype(int) + 6
+    outside = np.ones(image.shape[:2], dtype=bool)
+    outside[y0 : y1 + 1, x0 : x1 + 1] = False
+    np.testing.assert_array_equal(drawn[outside], kept[outside])
+    assert np.count_nonzero(drawn[~outside]) < np.count_nonzero(kept[~outside])
