@@ -311,13 +311,13 @@ def cameras_looking_at(
         if axes is None or cfg.view_cone_deg is None:
             direction = rng.normal(size=3)
             direction /= np.linalg.norm(direction)
-            centre = target + rng.uniform(*cfg.distance_range_m) * direction
-            aim = target + rng.normal(0.0, cfg.aim_jitter_m, size=3)
-            cam_from_world = _look_at(centre, aim, np.cross(direction, rng.normal(size=3)))
         else:
             direction = _direction_in_cone(axes.palm_normal, cfg.view_cone_deg, rng)
-            centre = target + rng.uniform(*cfg.distance_range_m) * direction
-            aim = target + rng.normal(0.0, cfg.aim_jitter_m, size=3)
+        centre = target + rng.uniform(*cfg.distance_range_m) * direction
+        aim = target + rng.normal(0.0, cfg.aim_jitter_m, size=3)
+        if axes is None or cfg.view_cone_deg is None:
+            cam_from_world = _look_at(centre, aim, np.cross(direction, rng.normal(size=3)))
+        else:
             roll = np.deg2rad(rng.uniform(-cfg.roll_range_deg, cfg.roll_range_deg))
             cam_from_world = _rolled(_look_at(centre, aim, axes.fingers), roll)
         fov = np.deg2rad(rng.uniform(*cfg.fov_range_deg))
