@@ -15,7 +15,11 @@ setup(
         include=["hggt_core", "hggt_core.*", "hggt_ros", "hggt_ros.*", "training", "training.*"]
     ),
     package_data={
-        "hggt_core": ["data/demo_example/*.jpg", "data/demo_example/*.json"],
+        "hggt_core": [
+            "data/demo_example/*.jpg",
+            "data/demo_example/*.json",
+            "data/demo_model.safetensors",
+        ],
         "training": ["configs/*.yaml"],
     },
     data_files=[
