@@ -311,7 +311,7 @@ def format_table(reports: Sequence[GroupReport]) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The command-line options (shared by ``python -m training.eval`` and ``hggt eval``)."""
+    """The command-line options of ``python -m training.eval`` (and ``hggt eval``)."""
     what = parser.add_mutually_exclusive_group(required=True)
     what.add_argument("--checkpoint", help="weights (.safetensors, .pt) to evaluate")
     what.add_argument(
@@ -328,7 +328,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> tuple[GroupReport, ...]:
-    """Evaluate what the parsed options name, log the table, write the JSON if asked."""
+    """Evaluate what the parsed options name, print the table, write the JSON if asked."""
     cfg = load_config(args.config)
     if not cfg.data.eval:
         raise ValueError(f"{args.config} names no data.eval datasets")

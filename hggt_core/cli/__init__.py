@@ -1,6 +1,6 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The ``hggt`` command: ``infer``, ``bag``, ``demo``, engines, training (``hggt --help``)."""
+"""The ``hggt`` command: inference, demo, export and engines, bench, training (``--help``)."""
 
 from hggt_core.cli.main import main
 
