@@ -12,11 +12,10 @@ from hggt_core.geometry.pose_encoding import intrinsics_crop_to_image
 from hggt_core.geometry.projection import project_points
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
+from hggt_core.render.rig import cameras_looking_at, hand_axes
 from hggt_core.render.scene import (
     SceneConfig,
     SyntheticExample,
-    cameras_looking_at,
-    hand_axes,
     hand_in_frame,
     random_hand_parameters,
     random_rotation,
