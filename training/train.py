@@ -174,6 +174,8 @@ def wrap_model(model: HGGT, cfg: TrainConfig, runtime: Runtime) -> nn.Module:
     if runtime.world_size == 1:
         return model
     if cfg.distributed == "fsdp":
+        if runtime.device.type != "cuda":
+            raise ValueError("distributed: fsdp needs CUDA devices; use ddp on CPUs")
         return fsdp.FullyShardedDataParallel(model, use_orig_params=True)
     device_ids = [runtime.device.index] if runtime.device.type == "cuda" else None
     return DistributedDataParallel(model, device_ids=device_ids)

@@ -6,7 +6,8 @@ The image-budget sampler draws each micro-step's samples as a function of (seed,
 and splits them between the ranks, and DDP averages the ranks' gradients; with every sample
 fully labelled and B samples per rank, two ranks with budget N therefore compute the gradient
 one process computes with budget 2N on the same samples, and the weights must agree after
-several AdamW updates up to float32 summation order.
+several AdamW updates up to float32 summation order. FSDP, which torch runs on accelerators
+only, is refused on CPUs with a clear error.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
 from training.config import load_config
-from training.train import Runtime, build_model, train
+from training.train import Runtime, build_model, train, wrap_model
 
 REPO = Path(__file__).resolve().parents[2]
 STEPS = 3
@@ -73,3 +75,10 @@ def test_two_ranks_match_one_process(tmp_path: Path) -> None:
     assert largest_move > 1e-3  # the updates changed the weights ...
     for key, value in expected.items():  # ... and both runs changed them alike
         torch.testing.assert_close(got[key], value, rtol=1e-4, atol=1e-5, msg=key)
+
+
+def test_fsdp_on_cpus_is_a_clear_error(tmp_path: Path) -> None:
+    config = replace(load_config(_config(tmp_path, "fsdp", budget=4)), distributed="fsdp")
+    runtime = Runtime(0, 2, torch.device("cpu"))
+    with pytest.raises(ValueError, match="fsdp needs CUDA"):
+        wrap_model(build_model(config, runtime), config, runtime)
