@@ -32,12 +32,12 @@ import math
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 
 import cv2
 import numpy as np
 
+from hggt_core.closeable import Closeable
 from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncConfig, SyncedSet
 from hggt_core.pipeline.types import FrameSet, ImageArray, View
 
@@ -45,7 +45,7 @@ MatchMode = Literal["index", "timestamp"]
 _SLOP_FRACTION = 0.4
 
 
-class VideoSource:
+class VideoSource(Closeable):
     """Iterable of :class:`FrameSet` from one video file per view (see the module docstring).
 
     Example:
@@ -122,17 +122,6 @@ class VideoSource:
         if any(count <= 0 for count in self._counts):
             return None
         return min(self._counts) if self._match == "index" else self._counts[0]
-
-    def __enter__(self) -> VideoSource:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Release every open capture (safe to call more than once)."""

@@ -22,11 +22,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import numpy as np
 
+from hggt_core.closeable import Closeable
 from hggt_core.pipeline.localise import HAND_SIDES, box_around_points
 from hggt_core.pipeline.types import (
     Box,
@@ -111,7 +111,7 @@ def _import_hands_module() -> Any:
     return hands_module
 
 
-class MediaPipeHandDetector:
+class MediaPipeHandDetector(Closeable):
     """Detects hands and their side in every view with MediaPipe Hands.
 
     Views are processed one by one (static-image mode: no state between calls). Within a
@@ -147,17 +147,6 @@ class MediaPipeHandDetector:
         if self._hands is not None:
             self._hands.close()
             self._hands = None
-
-    def __enter__(self) -> MediaPipeHandDetector:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def detect(self, image: ImageArray) -> list[Detection]:
         """The hands in one image, at most one per side.
