@@ -14,10 +14,11 @@ File layout (every section and field optional except where noted; unknown keys a
     loss: {gamma: 0.6, ...}                         # training.losses.LossWeights fields
     freeze: none                                    # none | all | patch_embed
     init_transl_m: [0.0, 0.0, 0.45]                 # optional start of the translation output
-    vggt_checkpoint: /path/to/vggt_1b.pt            # optional initialisation
+    vggt_checkpoint: /path/to/vggt_1b.pt            # optional initialisation, or
+    hggt_checkpoint: /path/to/hggt.safetensors      # fine-tune a whole HGGT (released, ours)
     output_dir: /path/to/run                        # or --output-dir on the command line
 
-Relative paths (``path`` of datasets, ``vggt_checkpoint``, ``mano_path``) are resolved
+Relative paths (``path`` of datasets, the checkpoints, ``mano_path``) are resolved
 against the folder of the configuration file, never against the working directory.
 """
 
@@ -116,6 +117,10 @@ class TrainConfig:
     """Frozen aggregator parts: ``none``, ``all`` (whole aggregator) or ``patch_embed``."""
     vggt_checkpoint: str | None = None
     """VGGT-1B weights for the aggregator and camera head (None = random init)."""
+    hggt_checkpoint: str | None = None
+    """Whole-HGGT weights to fine-tune (the released checkpoint, or one of ours), loaded into
+    the configured network, which they must fit exactly; the optimiser and schedule start
+    afresh. Excludes ``vggt_checkpoint`` and ``init_transl_m`` (both would overwrite it)."""
     mano_path: str | None = None
     """Right-hand MANO file or folder; None = the procedural stand-in model."""
     output_dir: str | None = None
@@ -147,6 +152,19 @@ class TrainConfig:
             raise ValueError(f"distributed must be one of {DISTRIBUTED_OPTIONS}")
         if not self.data.single_view and not self.data.multi_view:
             raise ValueError("the configuration names no training dataset")
+        if self.hggt_checkpoint is not None:
+            clashing = [
+                name
+                for name, value in (
+                    ("vggt_checkpoint", self.vggt_checkpoint),
+                    ("init_transl_m", self.init_transl_m),
+                )
+                if value is not None
+            ]
+            if clashing:
+                raise ValueError(
+                    f"hggt_checkpoint initialises the whole network; drop {' and '.join(clashing)}"
+                )
 
 
 _NESTED: dict[type, dict[str, type]] = {
@@ -212,6 +230,7 @@ def _with_resolved_paths(config: TrainConfig, base: Path) -> TrainConfig:
         config,
         data=data,
         vggt_checkpoint=_resolve(config.vggt_checkpoint, base),
+        hggt_checkpoint=_resolve(config.hggt_checkpoint, base),
         mano_path=_resolve(config.mano_path, base),
         output_dir=_resolve(config.output_dir, base),
     )

@@ -41,7 +41,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, IterableDataset
 
 from hggt_core.mano.layer import ManoLayer
-from hggt_core.model.checkpoint import load_vggt_checkpoint
+from hggt_core.model.checkpoint import load_hggt_checkpoint, load_vggt_checkpoint
 from hggt_core.model.hggt import HGGT, HGGTOutput
 from hggt_core.model.mano_head import HandParams
 from training.checkpointing import (
@@ -139,11 +139,13 @@ def freeze_aggregator(model: HGGT, option: str) -> None:
 
 
 def build_model(cfg: TrainConfig, runtime: Runtime) -> HGGT:
-    """The network, VGGT-initialised when configured, with the freeze option applied."""
+    """The network, VGGT- or HGGT-initialised when configured, with the freeze option applied."""
     torch.manual_seed(cfg.seed)
     model = HGGT(cfg.model)
     if cfg.vggt_checkpoint is not None:
         load_vggt_checkpoint(model, cfg.vggt_checkpoint)
+    if cfg.hggt_checkpoint is not None:
+        load_hggt_checkpoint(model, cfg.hggt_checkpoint)
     if cfg.init_transl_m is not None:
         init_translation(model, cfg.init_transl_m)
     freeze_aggregator(model, cfg.freeze)

@@ -1,0 +1,64 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Fine-tuning a whole HGGT: ``hggt_checkpoint`` in the training configuration."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from hggt_core.model import HGGT, HGGTConfig
+from hggt_core.model.checkpoint import CheckpointError, save_hggt_checkpoint
+from training.config import DataConfig, DatasetConfig, TrainConfig, load_config
+from training.train import Runtime, build_model
+
+TINY = HGGTConfig(img_size=28, embed_dim=32, depth=1, num_heads=2, patch_embed="conv")
+_DATA = DataConfig(multi_view=(DatasetConfig(name="procedural", length=4),))
+_CPU = Runtime(rank=0, world_size=1, device=torch.device("cpu"))
+
+
+def _saved_network(path: Path, config: HGGTConfig, seed: int) -> HGGT:
+    torch.manual_seed(seed)
+    model = HGGT(config)
+    save_hggt_checkpoint(model, path)
+    return model
+
+
+def test_network_starts_from_the_checkpoint(tmp_path: Path) -> None:
+    saved = _saved_network(tmp_path / "start.safetensors", TINY, seed=7)
+    cfg = TrainConfig(model=TINY, data=_DATA, hggt_checkpoint=str(tmp_path / "start.safetensors"))
+    built = build_model(cfg, _CPU)
+    expected = saved.state_dict()
+    assert built.state_dict().keys() == expected.keys()
+    for name, value in built.state_dict().items():
+        torch.testing.assert_close(value, expected[name], rtol=0, atol=0, msg=name)
+    fresh = build_model(replace(cfg, hggt_checkpoint=None), _CPU)
+    assert not torch.equal(
+        fresh.state_dict()["mano_head.hand_pose_head.fc2.weight"],
+        expected["mano_head.hand_pose_head.fc2.weight"],
+    )
+
+
+def test_checkpoint_of_another_network_is_refused(tmp_path: Path) -> None:
+    _saved_network(tmp_path / "wide.safetensors", replace(TINY, embed_dim=48), seed=0)
+    cfg = TrainConfig(model=TINY, data=_DATA, hggt_checkpoint=str(tmp_path / "wide.safetensors"))
+    with pytest.raises(CheckpointError, match="wrong shape"):
+        build_model(cfg, _CPU)
+
+
+def test_config_path_is_relative_to_its_file_and_clashes_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "fine_tune.yaml"
+    path.write_text(
+        "hggt_checkpoint: weights/hggt.safetensors\n"
+        "data: {multi_view: [{name: procedural, length: 4}]}\n",
+        encoding="utf-8",
+    )
+    cfg = load_config(path)
+    assert cfg.hggt_checkpoint == str(tmp_path / "weights" / "hggt.safetensors")
+    with pytest.raises(ValueError, match="drop vggt_checkpoint and init_transl_m"):
+        replace(cfg, vggt_checkpoint="vggt.pt", init_transl_m=(0.0, 0.0, 0.45))
+    with pytest.raises(ValueError, match="drop init_transl_m"):
+        replace(cfg, init_transl_m=(0.0, 0.0, 0.45))
