@@ -76,7 +76,7 @@ class Row:
     markers: bool
     subscriber: bool
     samples_ms: dict[str, list[float]]
-    marker_points: int
+    marker_bytes: int
     published: int
     received: int
 
@@ -100,7 +100,7 @@ class Row:
             "total_ms": _summary(self.totals_ms(False)),
             "total_with_take_ms": _summary(self.totals_ms(True)),
             "passes_target": self.passes_target,
-            "marker_points": self.marker_points,
+            "marker_bytes": self.marker_bytes,
             "published": self.published,
             "received": self.received,
         }
@@ -203,17 +203,17 @@ def run_variant(scenario: Scenario, outputs: Outputs, markers: bool) -> Row:
     published, received = outputs.published, outputs.received
     period_s = 1.0 / scenario.rate_hz if scenario.rate_hz > 0 else 0.0
     meters = [RateMeter() for _ in scenario.names]
-    start_s, points = time.perf_counter(), 0
+    start_s, size = time.perf_counter(), 0
     for index in range(len(scenario.stamps_ns)):
         due_s = start_s + index * period_s  # the frameset's arrival at --rate
         outputs.drain(due_s if period_s else time.perf_counter() + _DRAIN_S)
         time.sleep(max(0.0, due_s - time.perf_counter()))
-        stage_ns, points = _frameset(scenario, index, synchroniser, outputs, settings, meters)
+        stage_ns, size = _frameset(scenario, index, synchroniser, outputs, settings, meters)
         if index >= scenario.warmup:
             for stage, value in stage_ns.items():
                 samples[stage].append(value * 1e-6)
     outputs.drain(time.perf_counter() + _DRAIN_S)
-    return Row(markers, outputs.listening, samples, points,
+    return Row(markers, outputs.listening, samples, size,
                outputs.published - published, outputs.received - received)  # fmt: skip
 
 
@@ -225,7 +225,7 @@ def _frameset(
     settings: Any,
     meters: Sequence[Any],
 ) -> tuple[dict[str, int], int]:
-    """One frameset through the node's code; stage -> nanoseconds, and the marker points."""
+    """One frameset through the node's code; stage -> nanoseconds, and the markers' bytes."""
     from rclpy.serialization import deserialize_message
     from sensor_msgs.msg import Image
 
@@ -257,8 +257,7 @@ def _frameset(
     t5 = _clock_ns()
     outputs.publish(messages, tf)
     spent["build"], spent["publish"] = t5 - t4, _clock_ns() - t5
-    markers = messages.markers.markers if messages.markers is not None else []
-    return spent, sum(len(marker.points) for marker in markers)
+    return spent, len(messages.markers or b"")
 
 
 def _build(conv: Any, synced: Any, hand: HandResult, faces: Any, settings: Any) -> tuple[Any, Any]:

@@ -15,7 +15,8 @@ Every header stamp is the frameset's reference stamp and the bag timestamp is th
 nanoseconds, so ``ros2 bag play`` replays the results at the pace of the input. Each hand's
 messages are in the optical frame of its reference view (``HandResult.views_used[0]``).
 Messages are serialised with the rosbags ROS 2 Jazzy type store (type hashes and definitions
-in the bag), metadata version 8 by default, which Iron, Jazzy and later read (9 optional).
+in the bag), the markers by :mod:`hggt_core.io.marker_cdr`; metadata version 8 by default,
+which Iron, Jazzy and later read (9 optional).
 
 The bag is written into a hidden temporary directory beside the output and renamed into
 place by :meth:`RosbagSink.close`, so an interrupted run never leaves a half-written bag.
@@ -30,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +42,8 @@ from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.stores import ros2_jazzy as msgs
 
 from hggt_core.io import ros_markers, ros_schema
-from hggt_core.io.ros_markers import MarkerSpec, MarkerStyle
+from hggt_core.io.marker_cdr import marker_array_cdr
+from hggt_core.io.ros_markers import MarkerStyle
 from hggt_core.io.ros_schema import TransformSpec
 from hggt_core.pipeline.types import FrameSet, HandResult
 
@@ -49,8 +51,6 @@ if TYPE_CHECKING:
     from rosbags.interfaces import Connection
 
 _INFINITE = _QosTime(2147483647, 4294967295)  # how rosbag2 records rmw's infinite durations
-_UNIT_QUATERNION = msgs.geometry_msgs__msg__Quaternion(0.0, 0.0, 0.0, 1.0)
-_NO_BYTES = np.zeros(0, dtype=np.uint8)
 
 
 class RosbagSinkError(ValueError):
@@ -98,33 +98,6 @@ def _time(stamp_s: float) -> msgs.builtin_interfaces__msg__Time:
 
 def _header(stamp_s: float, frame_id: str) -> msgs.std_msgs__msg__Header:
     return msgs.std_msgs__msg__Header(_time(stamp_s), frame_id)
-
-
-def _marker(spec: MarkerSpec) -> msgs.visualization_msgs__msg__Marker:
-    color = msgs.std_msgs__msg__ColorRGBA
-    point = msgs.geometry_msgs__msg__Point
-    lifetime = _time(spec.lifetime_s)
-    return msgs.visualization_msgs__msg__Marker(
-        header=_header(spec.stamp_s, spec.frame_id),
-        ns=spec.ns,
-        id=spec.id,
-        type=spec.type,
-        action=spec.action,
-        pose=msgs.geometry_msgs__msg__Pose(point(0.0, 0.0, 0.0), _UNIT_QUATERNION),
-        scale=msgs.geometry_msgs__msg__Vector3(*spec.scale),
-        color=color(*spec.color),
-        lifetime=msgs.builtin_interfaces__msg__Duration(lifetime.sec, lifetime.nanosec),
-        frame_locked=False,
-        points=[point(*xyz) for xyz in spec.points.tolist()],
-        colors=[] if spec.colors is None else [color(*rgba) for rgba in spec.colors.tolist()],
-        texture_resource="",
-        texture=msgs.sensor_msgs__msg__CompressedImage(_header(0.0, ""), "", _NO_BYTES),
-        uv_coordinates=[],
-        text="",
-        mesh_resource="",
-        mesh_file=msgs.visualization_msgs__msg__MeshFile("", _NO_BYTES),
-        mesh_use_embedded_materials=False,
-    )
 
 
 def _transform(spec: TransformSpec) -> msgs.geometry_msgs__msg__TransformStamped:
@@ -274,23 +247,24 @@ class RosbagSink:
             topic = ros_schema.joints_topic(hand.side)
             self._put(topic, _pose_array(poses, stamp_s, hand_frame), stamp_s)
         if self._config.markers is not None:
-            self._put(ros_schema.MARKERS_TOPIC, self._marker_array(frameset, hands), stamp_s)
+            markers = self._marker_array(frameset, hands, self._config.markers)
+            self._put(ros_schema.MARKERS_TOPIC, markers, stamp_s)
         self._put(ros_schema.TF_TOPIC, self._tf_message(hands), stamp_s)
 
     def _marker_array(
-        self, frameset: FrameSet, hands: Sequence[HandResult]
-    ) -> msgs.visualization_msgs__msg__MarkerArray:
+        self, frameset: FrameSet, hands: Sequence[HandResult], style: MarkerStyle
+    ) -> bytes:
+        """The serialised MarkerArray (written as it is: no message objects for 4.6k points)."""
         sizes = {view.name: (view.image.shape[1], view.image.shape[0]) for view in frameset.views}
-        # The store's MarkerArray annotation names the pre-Jazzy Marker; the type store
-        # serialises the Jazzy one given here.
-        markers: list[Any] = [
-            _marker(spec)
+        specs = [
+            spec
             for hand in hands
             for spec in ros_markers.hand_markers(
-                hand, self._faces, self._frame(hand.views_used[0]), self._config.markers, sizes
+                hand, self._faces, self._frame(hand.views_used[0]), style, sizes
             )
         ]
-        return msgs.visualization_msgs__msg__MarkerArray(markers)
+        stamp = _time(frameset.stamp_s)
+        return marker_array_cdr(specs, (stamp.sec, stamp.nanosec))
 
     def _tf_message(self, hands: Sequence[HandResult]) -> msgs.tf2_msgs__msg__TFMessage:
         best = max(hands, key=lambda hand: hand.score)
@@ -308,9 +282,14 @@ class RosbagSink:
         return msgs.tf2_msgs__msg__TFMessage([_transform(spec) for spec in specs])
 
     def _put(self, topic: str, message: object, stamp_s: float) -> None:
+        """Write a message object, or a message already serialised (bytes), on ``topic``."""
         connection = self._connections[topic]
         stamp = _time(stamp_s)
-        data = self._typestore.serialize_cdr(message, connection.msgtype)
+        data = (
+            message
+            if isinstance(message, bytes)
+            else self._typestore.serialize_cdr(message, connection.msgtype)
+        )
         self._writer.write(connection, stamp.sec * 1_000_000_000 + stamp.nanosec, data)
         self.message_counts[topic] += 1
 

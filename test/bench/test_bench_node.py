@@ -69,9 +69,9 @@ def test_main_writes_table_and_json(
             assert 0 < row["received"] <= row["published"]
         else:
             assert row["received"] == 0
-    # The procedural MANO has MANO's 1538 triangles: 4614 mesh points, plus the skeleton.
-    assert rows[0]["marker_points"] > 1538 * 3
-    assert rows[1]["marker_points"] == 0
+    # The procedural MANO has MANO's 1538 triangles: 4614 mesh points of 24 bytes, and more.
+    assert rows[0]["marker_bytes"] > 1538 * 3 * 24
+    assert rows[1]["marker_bytes"] == 0
 
     table = capsys.readouterr().out
     assert "| markers | subscriber | take ms |" in table
