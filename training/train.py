@@ -398,6 +398,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--config", required=True, help="training configuration (.yaml/.json)")
     parser.add_argument("--output-dir", help="run folder (overrides the configuration's)")
     parser.add_argument("--steps", type=int, help="override optim.steps")
+    parser.add_argument(
+        "--hggt-checkpoint", help="whole-HGGT weights to fine-tune (overrides the configuration's)"
+    )
     parser.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
     parser.add_argument("--verbose", action="store_true", help="log every loss term")
     args = parser.parse_args(argv)
@@ -409,6 +412,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         cfg = replace(cfg, output_dir=str(Path(args.output_dir).resolve()))
     if args.steps is not None:
         cfg = replace(cfg, optim=dataclasses.replace(cfg.optim, steps=args.steps))
+    if args.hggt_checkpoint is not None:
+        cfg = replace(cfg, hggt_checkpoint=str(Path(args.hggt_checkpoint).resolve()))
     result = train(cfg, resume=not args.no_resume)
     _LOG.info(
         "done: %d steps in %.1f s, weights %s", result.steps, result.wall_s, result.checkpoint

@@ -11,9 +11,13 @@ import pytest
 import torch
 
 from hggt_core.model import HGGT, HGGTConfig
-from hggt_core.model.checkpoint import CheckpointError, save_hggt_checkpoint
+from hggt_core.model.checkpoint import (
+    CheckpointError,
+    build_hggt_from_checkpoint,
+    save_hggt_checkpoint,
+)
 from training.config import DataConfig, DatasetConfig, TrainConfig, load_config
-from training.train import Runtime, build_model
+from training.train import Runtime, build_model, main
 
 TINY = HGGTConfig(img_size=28, embed_dim=32, depth=1, num_heads=2, patch_embed="conv")
 _DATA = DataConfig(multi_view=(DatasetConfig(name="procedural", length=4),))
@@ -62,3 +66,21 @@ def test_config_path_is_relative_to_its_file_and_clashes_are_named(tmp_path: Pat
         replace(cfg, vggt_checkpoint="vggt.pt", init_transl_m=(0.0, 0.0, 0.45))
     with pytest.raises(ValueError, match="drop init_transl_m"):
         replace(cfg, init_transl_m=(0.0, 0.0, 0.45))
+
+
+def test_command_line_names_the_starting_weights(tmp_path: Path) -> None:
+    saved = _saved_network(tmp_path / "start.safetensors", TINY, seed=7)
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        "model: {img_size: 28, embed_dim: 32, depth: 1, num_heads: 2, patch_embed: conv}\n"
+        "data: {image_budget: 2, multi_view: [{name: procedural, length: 2, view_range: [2, 2],"
+        " params: {crop_size: 28}}]}\n"
+        "optim: {lr_start: 1.0e-12, lr_peak: 1.0e-12, lr_floor: 1.0e-12}\n",
+        encoding="utf-8",
+    )
+    run = tmp_path / "run"
+    main(["--config", str(config), "--output-dir", str(run), "--steps", "1",
+          "--hggt-checkpoint", str(tmp_path / "start.safetensors")])  # fmt: skip
+    trained = build_hggt_from_checkpoint(run / "checkpoints" / "step_0000001.safetensors")
+    for name, value in trained.state_dict().items():  # one update of 1e-12 moves nothing visibly
+        torch.testing.assert_close(value, saved.state_dict()[name], rtol=0, atol=1e-9, msg=name)
