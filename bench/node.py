@@ -203,17 +203,17 @@ def run_variant(scenario: Scenario, outputs: Outputs, markers: bool) -> Row:
     published, received = outputs.published, outputs.received
     period_s = 1.0 / scenario.rate_hz if scenario.rate_hz > 0 else 0.0
     meters = [RateMeter() for _ in scenario.names]
-    start_s, size = time.perf_counter(), 0
+    start_s, marker_size = time.perf_counter(), 0
     for index in range(len(scenario.stamps_ns)):
         due_s = start_s + index * period_s  # the frameset's arrival at --rate
         outputs.drain(due_s if period_s else time.perf_counter() + _DRAIN_S)
         time.sleep(max(0.0, due_s - time.perf_counter()))
-        stage_ns, size = _frameset(scenario, index, synchroniser, outputs, settings, meters)
+        stage_ns, marker_size = _frameset(scenario, index, synchroniser, outputs, settings, meters)
         if index >= scenario.warmup:
             for stage, value in stage_ns.items():
                 samples[stage].append(value * 1e-6)
     outputs.drain(time.perf_counter() + _DRAIN_S)
-    return Row(markers, outputs.listening, samples, size,
+    return Row(markers, outputs.listening, samples, marker_size,
                outputs.published - published, outputs.received - received)  # fmt: skip
 
 

@@ -15,9 +15,8 @@
 * The core's ROS-free specs (:mod:`hggt_core.io.ros_schema`, :mod:`hggt_core.io.ros_markers`)
   -> ``JointState``, ``PoseArray``, ``TransformStamped``, and ``MarkerArray`` as serialised
   bytes (:mod:`hggt_core.io.marker_cdr`: the 4.6k-point mesh costs ~8 ms as message objects,
-  0.1 ms as bytes); :func:`frameset_messages` builds all of one frameset's; and the node's
-  status ->
-  ``diagnostic_msgs/DiagnosticStatus``.
+  0.1 ms as bytes); :func:`frameset_messages` builds all of one frameset's.
+* The node's status -> ``diagnostic_msgs/DiagnosticStatus``.
 """
 
 from __future__ import annotations
