@@ -36,7 +36,7 @@ ENGINE_NAMES = ("torch", "onnx", "tensorrt")
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 """Backbone weight precisions by name (reduced ones on CUDA only)."""
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "data" / "demo_model.safetensors"
-"""The small demo model the package ships (``training/configs/demo_model.yaml``; 6.5 MB)."""
+"""The small demo model the package ships (``training/configs/demo_model*.yaml``; 6.5 MB)."""
 UNTRAINED_CONFIG = HGGTConfig(
     embed_dim=64,
     depth=2,

@@ -48,7 +48,7 @@ DEMO_JPEG_QUALITY = 90
 """JPEG quality of the bundled images."""
 DEMO_SCENE = SceneConfig(view_cone_deg=60.0, roll_range_deg=30.0, flexion_range=(-0.3, 1.2))
 """The demo's scene distribution, shared with the bundled demo model's training data
-(``training/configs/demo_model.yaml``): a palm-side rig (cameras within 60 degrees of the
+(``training/configs/demo_model*.yaml``): a palm-side rig (cameras within 60 degrees of the
 palm's normal, fingers up within 30 degrees of roll), fingers from slightly open to curled."""
 GROUND_TRUTH_FILE = "ground_truth.json"
 CAMERAS_FILE = "cameras.json"

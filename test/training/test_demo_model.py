@@ -27,7 +27,7 @@ from training.eval import (
 )
 from training.sampler import right_hand_mano
 
-CONFIG = Path(__file__).resolve().parents[2] / "training" / "configs" / "demo_model.yaml"
+CONFIG = Path(__file__).resolve().parents[2] / "training" / "configs" / "demo_model_stage2.yaml"
 HELD_OUT = 24
 """Held-out scenes evaluated here (the README's numbers use the configuration's 64)."""
 BASELINE_SAMPLES = 150
@@ -57,6 +57,6 @@ def test_bundled_model_beats_the_mean_hand_on_held_out_scenes() -> None:
         f"demo model RR {ours.hand.rr_mpjpe_mm:.1f} PA {ours.hand.pa_mpjpe_mm:.1f} mm; "
         f"mean hand RR {mean.hand.rr_mpjpe_mm:.1f} PA {mean.hand.pa_mpjpe_mm:.1f} mm"
     )
-    assert ours.hand.rr_mpjpe_mm < 0.85 * mean.hand.rr_mpjpe_mm
+    assert ours.hand.rr_mpjpe_mm < 0.75 * mean.hand.rr_mpjpe_mm
     assert ours.camera is not None and mean.camera is not None
-    assert ours.camera.rotation_deg < 0.9 * mean.camera.rotation_deg
+    assert ours.camera.rotation_deg < 0.75 * mean.camera.rotation_deg
