@@ -3,7 +3,7 @@
 """``/hand/markers`` as serialised bytes: a ROS 2 Jazzy ``visualization_msgs/msg/MarkerArray``.
 
 The mesh marker holds 4.6k points; building them as message objects and letting rclpy or
-rosbags convert them one by one costs ~10 ms per frameset. Here the point and colour arrays are
+rosbags convert them one by one costs ~8 ms per frameset. Here the point and colour arrays are
 copied into the CDR buffer as whole numpy blocks, so a frameset's markers take well under a
 millisecond. rclpy publishers take the bytes as they are (``publish(bytes)``) and the rosbag2
 sink writes them unchanged; the tests read them back with rclpy's and rosbags' own
