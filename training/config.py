@@ -153,14 +153,8 @@ class TrainConfig:
         if not self.data.single_view and not self.data.multi_view:
             raise ValueError("the configuration names no training dataset")
         if self.hggt_checkpoint is not None:
-            clashing = [
-                name
-                for name, value in (
-                    ("vggt_checkpoint", self.vggt_checkpoint),
-                    ("init_transl_m", self.init_transl_m),
-                )
-                if value is not None
-            ]
+            overwriting = ("vggt_checkpoint", "init_transl_m")
+            clashing = [name for name in overwriting if getattr(self, name) is not None]
             if clashing:
                 raise ValueError(
                     f"hggt_checkpoint initialises the whole network; drop {' and '.join(clashing)}"
