@@ -62,7 +62,16 @@ setup(
         ],
         "onnx": ["onnx>=1.16", "onnxruntime>=1.18", "onnxscript>=0.2"],
         "trt": ["tensorrt>=10"],
-        "detector": ["mediapipe==0.10.14", "protobuf>=4.25.3,<5"],
+        # The landmark engine's MediaPipe (1.2.3): its runtime dependencies without the
+        # opencv-contrib-python it declares (opencv-python-headless above provides cv2);
+        # mediapipe itself is installed with --no-deps by tools/setup_venv.sh.
+        "detector": [
+            "absl-py~=2.3",
+            "certifi",
+            "flatbuffers~=25.9",
+            "matplotlib",
+            "sounddevice~=0.5",
+        ],
         "train": ["tensorboard>=2.14"],
     },
     zip_safe=False,

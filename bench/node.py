@@ -141,7 +141,7 @@ def realistic_hand(
     images: Sequence[np.ndarray], names: Sequence[str]
 ) -> tuple[HandResult, dict[str, np.ndarray]]:
     """One run of the node's default pipeline on the images: its hand and side -> faces."""
-    pipeline = build_pipeline(PipelineSpec(crop_size=_CROP_SIZE))
+    pipeline = build_pipeline(PipelineSpec(engine="torch", crop_size=_CROP_SIZE))
     predictor = pipeline.predictor
     views = tuple(View(name, 0.0, image) for name, image in zip(names, images, strict=True))
     results = predictor(FrameSet(0.0, views))

@@ -33,6 +33,7 @@ from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
 from std_msgs.msg import Header
 
 from hggt_core.io import ros_markers, ros_schema
+from hggt_core.io.camera_info import published_intrinsics
 from hggt_core.io.image_encoding import decode_compressed, decode_image
 from hggt_core.io.marker_cdr import marker_array_cdr
 from hggt_core.io.ros_markers import MarkerSpec
@@ -102,33 +103,14 @@ def camera_info_intrinsics(
 ) -> tuple[npt.NDArray[np.float64], tuple[int, int]] | None:
     """K of the published image and its size, from a ``sensor_msgs/CameraInfo``.
 
-    ``message.k`` describes the full-resolution sensor with pixel centres at integers. The
-    result is in this project's convention (top-left pixel centre at (0.5, 0.5)) for the
-    image after the region of interest and binning are applied: with continuous
-    coordinates whose pixel edges are integers, cropping shifts and binning divides them
-    exactly: ``c' = (c + 0.5 - offset) / binning``, ``f' = f / binning``.
+    :func:`hggt_core.io.camera_info.published_intrinsics`, shared with ``hggt bag``: +0.5 px
+    principal point, region of interest and binning applied.
 
     Returns:
         ``(K [3, 3] float64, (width, height))`` of the published image, or None for an
         uncalibrated camera (non-positive focal lengths, e.g. an all-zero K).
     """
-    k = np.asarray(message.k, dtype=np.float64).reshape(3, 3)
-    if not (k[0, 0] > 0 and k[1, 1] > 0 and np.all(np.isfinite(k))):
-        return None
-    roi = message.roi
-    bin_x, bin_y = max(int(message.binning_x), 1), max(int(message.binning_y), 1)
-    full_roi = roi.width == 0 or roi.height == 0
-    width = int(message.width if full_roi else roi.width) // bin_x
-    height = int(message.height if full_roi else roi.height) // bin_y
-    x0, y0 = (0, 0) if full_roi else (int(roi.x_offset), int(roi.y_offset))
-    intrinsics = np.array(
-        [
-            [k[0, 0] / bin_x, k[0, 1] / bin_x, (k[0, 2] + 0.5 - x0) / bin_x],
-            [0.0, k[1, 1] / bin_y, (k[1, 2] + 0.5 - y0) / bin_y],
-            [0.0, 0.0, 1.0],
-        ]
-    )
-    return intrinsics, (width, height)
+    return published_intrinsics(message)
 
 
 def header(stamp: Time, frame_id: str) -> Header:

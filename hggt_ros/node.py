@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gc
+import signal
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -42,8 +43,9 @@ from hggt_core.pipeline.filters import HandFilter
 from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncedSet
 from hggt_core.pipeline.types import FloatArray, FrameSet, ImageArray, View
 from hggt_ros import conversions as conv
-from hggt_ros import parameter_table, params
+from hggt_ros import health, parameter_table, params
 from hggt_ros import worker as runtime
+from hggt_ros.log_bridge import CoreLogRoute
 
 _TYPES = {
     "bool": Parameter.Type.BOOL,
@@ -79,6 +81,15 @@ class HggtNode(Node):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("hggt_node", **kwargs)
+        # First, so that what the core logs while the pipeline is built reaches the ROS log.
+        self._log_route = CoreLogRoute(self.get_logger())
+        try:
+            self._start()
+        except BaseException:
+            self._log_route.close()
+            raise
+
+    def _start(self) -> None:
         self._values = {d.name: self._declare(d) for d in parameter_table.PARAMETERS}
         self._settings = s = params.settings_from_parameters(self._values)
         self._pipeline = build_pipeline(s.pipeline)
@@ -94,18 +105,9 @@ class HggtNode(Node):
         self._newest: tuple[float, int] | None = None  # (stamp s, node clock ns at arrival)
         self._last_accepted_s = -float("inf")
         self._rate_limited = 0
-        self._last: tuple[SyncedSet[_Frame], int] | None = None  # last frameset, hands found
-        reliable = QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE)
-        self._pub_mano = self.create_publisher(JointState, ros_schema.MANO_TOPIC, reliable)
-        self._pub_joints = {
-            side: self.create_publisher(PoseArray, ros_schema.joints_topic(side), reliable)
-            for side in ros_schema.HAND_SIDES
-        }
-        self._pub_markers = self.create_publisher(MarkerArray, ros_schema.MARKERS_TOPIC, reliable)
-        self._pub_tf = self.create_publisher(TFMessage, ros_schema.TF_TOPIC, QoSProfile(depth=100))
-        latched = QoSProfile(depth=1, durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
-        self._pub_tf_static = self.create_publisher(TFMessage, "/tf_static", latched)
-        self._pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+        self._last: health.FramesetOutcome | None = None
+        self._outputs = health.OutputMonitor()
+        self._create_publishers()
         self._worker: runtime.LatestWinsWorker[SyncedSet[_Frame]] = runtime.LatestWinsWorker(
             self._process
         )
@@ -116,8 +118,26 @@ class HggtNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.get_logger().info(
             f"cameras {list(s.cameras.image_topics)}; model: {self._pipeline.model_source}; "
-            f"MANO: {self._pipeline.mano_source}; {s.pipeline.engine} on {s.pipeline.device}"
+            f"MANO: {self._pipeline.mano_source}; {self._pipeline.engine} on {s.pipeline.device}"
         )
+
+    def _create_publishers(self) -> None:
+        # Relative output names (hand/mano, ...): a namespace (namespace:=rig) moves them with
+        # the node; the root namespace gives /hand/mano. /tf, /tf_static and /diagnostics stay
+        # absolute: tf2 listeners and diagnostic aggregators read only those, and rigs stay
+        # apart there by frame prefixes and the node's qualified name.
+        reliable = QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE)
+        mano, markers = ros_schema.MANO_TOPIC.lstrip("/"), ros_schema.MARKERS_TOPIC.lstrip("/")
+        self._pub_mano = self.create_publisher(JointState, mano, reliable)
+        self._pub_joints = {
+            side: self.create_publisher(PoseArray, topic.lstrip("/"), reliable)
+            for side, topic in ((s, ros_schema.joints_topic(s)) for s in ros_schema.HAND_SIDES)
+        }
+        self._pub_markers = self.create_publisher(MarkerArray, markers, reliable)
+        self._pub_tf = self.create_publisher(TFMessage, ros_schema.TF_TOPIC, QoSProfile(depth=100))
+        latched = QoSProfile(depth=1, durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
+        self._pub_tf_static = self.create_publisher(TFMessage, "/tf_static", latched)
+        self._pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
 
     def _declare(
         self, definition: parameter_table.ParameterDefinition
@@ -233,7 +253,17 @@ class HggtNode(Node):
             self._pub_markers.publish(out.markers)
         best_reference = max(results, key=lambda r: r.score).views_used[0] if results else ""
         self._publish_tf(out, context.stamp, best_reference == self._cameras[0].name)
-        self._last = (synced, len(results))
+        now_ns = self.get_clock().now().nanoseconds
+        self._outputs.record(now_ns * 1e-9, conv.ns_to_seconds(synced.views[0][2].stamp_ns))
+        tracker = self._tracker_state()
+        self._last = health.FramesetOutcome(synced, len(results), tracker)
+
+    def _tracker_state(self) -> str:
+        if self._pipeline.engine == "landmarks":
+            return "MediaPipe tracking (landmark engine)"
+        localiser = getattr(self._pipeline.predictor, "localiser", None)
+        mode = self._settings.pipeline.localiser
+        return health.tracker_state(localiser) or f"off (detector.mode {mode})"
 
     def _publish_tf(self, out: conv.FramesetMessages, stamp: Time, on_camera0: bool) -> None:
         """Cameras on /tf, or once converged (fixed cameras) on /tf_static; hand frames."""
@@ -254,21 +284,23 @@ class HggtNode(Node):
         now = self.get_clock().now()
         s, sync = self._settings, self._sync.stats()
         identity = {
-            "engine": s.pipeline.engine,
+            "engine": self._pipeline.engine,
             "device": s.pipeline.device,
             "precision": s.pipeline.precision,
             "model": self._pipeline.model_source,
             "mano": self._pipeline.mano_source,
         }
-        last = self._last
-        work = runtime.pipeline_health(
-            self._worker.stats(), sync, last, self._rate_limited, self._pipeline.trained, identity
-        )
-        name = self.get_name()  # "hggt_node" unless renamed, as diagnostic names go
+        outputs = self._outputs.stats(now.nanoseconds * 1e-9)
+        work = health.pipeline_health(
+            self._worker.stats(), sync, self._last, outputs, self._rate_limited,
+            self._pipeline.trained, identity,
+        )  # fmt: skip
+        # /diagnostics is global: the qualified name ("rig/hggt_node") tells rigs apart.
+        name = self.get_fully_qualified_name().lstrip("/")
         statuses = [_status(f"{name}: pipeline", s.pipeline.device, work)]
         for camera in self._cameras:
-            health = camera.health(now.nanoseconds * 1e-9, s.stale_after_s, sync.view(camera.name))
-            statuses.append(_status(f"{name}: camera {camera.name}", camera.topic, health))
+            state = camera.health(now.nanoseconds * 1e-9, s.stale_after_s, sync.view(camera.name))
+            statuses.append(_status(f"{name}: camera {camera.name}", camera.topic, state))
         head = Header(stamp=now.to_msg())  # diagnostics describe "now", not a frameset
         self._pub_diagnostics.publish(DiagnosticArray(header=head, status=statuses))
 
@@ -289,14 +321,13 @@ class HggtNode(Node):
     def destroy_node(self) -> None:
         """Stop the worker (letting a running inference finish), then the node."""
         self._worker.stop()
-        close = getattr(self._pipeline.predictor.localiser, "close", None)
-        if callable(close):
-            close()
+        self._pipeline.predictor.close()
         super().destroy_node()
+        self._log_route.close()
 
 
-def _status(name: str, hardware_id: str, health: runtime.Health) -> DiagnosticStatus:
-    return conv.diagnostic_status(name, health.level, health.message, hardware_id, health.values)
+def _status(name: str, hardware_id: str, status: health.Health) -> DiagnosticStatus:
+    return conv.diagnostic_status(name, status.level, status.message, hardware_id, status.values)
 
 
 def main(args: list[str] | None = None) -> int:
@@ -308,6 +339,9 @@ def main(args: list[str] | None = None) -> int:
     rclpy.init(args=sys.argv if args is None else args)
     try:
         node = HggtNode()
+    except KeyboardInterrupt:  # Ctrl-C while the model loads
+        try_shutdown()
+        return 0
     except Exception as error:  # any start-up failure ends in one clear line, not a trace
         rclpy.logging.get_logger("hggt_node").fatal(f"cannot start: {error}")
         try_shutdown()
@@ -321,6 +355,9 @@ def main(args: list[str] | None = None) -> int:
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        # Under `ros2 launch`, Ctrl-C reaches the node twice (the terminal signals the whole
+        # process group, then launch forwards it): the second must not break the clean-up.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         node.destroy_node()
         try_shutdown()
     return 0

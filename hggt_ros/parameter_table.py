@@ -100,15 +100,21 @@ PARAMETERS: tuple[ParameterDefinition, ...] = (
     _p("cameras.qos", "sensor_data", "Image subscription QoS: sensor_data (best effort) or "
        "reliable.", "sensor_data", "reliable"),
     _p("cameras.qos_depth", 5, "Image subscription queue depth (keep last).", at_least=1),
-    _p("model.checkpoint", "", "HGGT weights (.pt/.pth/.safetensors); empty: the bundled demo "
-       "model, else an untrained tiny network (meaningless output, warned)."),
+    _p("model.checkpoint", "", "HGGT weights (.pt/.pth/.safetensors); empty: engine.kind auto "
+       "runs the landmark engine, torch the bundled demo model."),
     _p("model.mano_dir", "", "Folder with MANO_RIGHT.pkl and MANO_LEFT.pkl; empty: the "
        "procedural stand-in hand."),
     _p("model.crop_size", 0, "Model input side in pixels, a multiple of 14; 0: the network's.",
        at_least=0),
     _p("model.fingertips", _SPEC.fingertips, "Fingertip vertex convention.",
        *(c.value for c in FingertipConvention)),
-    _p("engine.kind", _SPEC.engine, "Inference engine.", *ENGINE_NAMES),
+    _p("engine.kind", _SPEC.engine, "auto: torch (HGGT) when model.checkpoint is set, else "
+       "landmarks (MediaPipe landmarks, cameras from the hand, MANO fit; any CPU).",
+       *ENGINE_NAMES),
+    _p("engine.landmark_model", "", "Landmarks: the hand_landmarker .task file; empty: the one "
+       "the set-up step built in the cache folder."),
+    _p("engine.fov_deg", _SPEC.fov_deg, "Landmarks: horizontal field of view of cameras "
+       "without camera_info (degrees).", above=0),
     _p("engine.device", _SPEC.device, "Torch device: cpu, cuda, cuda:N, mps or xpu:N."),
     _p("engine.precision", _SPEC.precision, "Backbone weight precision (bf16 and fp16 need "
        "CUDA).", *PRECISIONS),

@@ -295,6 +295,9 @@ def _pipeline_spec(v: _Values) -> PipelineSpec:
     )
     cuda_ok = precision == "fp32" or device.startswith("cuda")
     _require(cuda_ok, "engine.precision", "fp32 unless engine.device is CUDA", precision)
+    landmark_model = v.text("engine.landmark_model")
+    landmark_ok = not landmark_model or Path(landmark_model).expanduser().is_file()
+    _require(landmark_ok, "engine.landmark_model", "an existing file (or empty)", landmark_model)
     return PipelineSpec(
         checkpoint=Path(checkpoint).expanduser() if checkpoint else None,
         mano_dir=Path(mano_dir).expanduser() if mano_dir else None,
@@ -309,6 +312,8 @@ def _pipeline_spec(v: _Values) -> PipelineSpec:
         fingertips=v.text("model.fingertips"),
         temporal_filter=False,
         use_known_intrinsics=v.flag("cameras.use_camera_info"),
+        landmark_model=Path(landmark_model).expanduser() if landmark_model else None,
+        fov_deg=v.number("engine.fov_deg"),
     )
 
 

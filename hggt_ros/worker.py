@@ -16,14 +16,15 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from hggt_core.io.ros_schema import TransformSpec
 from hggt_core.pipeline.camera_average import AverageConfig, CameraPoseAverager
-from hggt_core.pipeline.sync import SyncedSet, SyncStats, ViewStats
+from hggt_core.pipeline.sync import ViewStats
 from hggt_core.pipeline.types import FloatArray
+from hggt_ros.health import Health
 
 T = TypeVar("T")
 
@@ -242,21 +243,6 @@ class StaticCameraFrames:
         return converged
 
 
-@dataclass(frozen=True)
-class Health:
-    """One diagnostic status, ROS-free.
-
-    Attributes:
-        level: ``ok``, ``warn``, ``error`` or ``stale``.
-        message: one-line summary.
-        values: key -> value for the status's key/value list.
-    """
-
-    level: str
-    message: str
-    values: dict[str, object]
-
-
 class CameraMonitor:
     """What the node knows about one camera: input rate, problems, frame id, intrinsics.
 
@@ -309,46 +295,3 @@ class CameraMonitor:
             level, message = "warn", f"bad input: {self.last_problem}"
         self._bad_reported = self.bad_images
         return Health(level, message, values)
-
-
-def pipeline_health(
-    work: WorkerStats,
-    sync: SyncStats,
-    last: tuple[SyncedSet[Any], int] | None,
-    rate_limited: int,
-    trained: bool,
-    identity: Mapping[str, str],
-) -> Health:
-    """The inference pipeline's status.
-
-    Args:
-        work: worker counters.
-        sync: synchroniser counters.
-        last: the last processed frameset and the number of hands found in it, or None.
-        rate_limited: framesets skipped by the rate limit.
-        trained: False when the network has random weights (a warning).
-        identity: engine, device, model, ... shown as they are.
-    """
-    values: dict[str, object] = {
-        **identity,
-        "inference latency mean (ms)": 1e3 * work.mean_duration_s,
-        "inference latency max (ms)": 1e3 * work.max_duration_s,
-        "framesets processed": work.processed, "framesets pending": work.pending,
-        "framesets dropped (latest wins)": work.dropped,
-        "framesets dropped (rate limit)": rate_limited, "framesets failed": work.failed,
-        "sync sets": sync.emitted_sets, "sync partial sets": sync.emitted_partial,
-        "sync resets": sync.resets,
-        "sync buffered images": sum(view.buffered for view in sync.views),
-    }  # fmt: skip
-    if last is not None:
-        synced, hands = last
-        values["views used"] = " ".join(synced.names)
-        values["views missing"] = " ".join(synced.missing)
-        values["sync spread (ms)"] = 1e3 * synced.spread_s
-        values["hands"] = hands
-    level, message = "ok", f"{work.processed} framesets processed"
-    if not trained:
-        level, message = "warn", "untrained network: the outputs are meaningless"
-    if work.failed:
-        level, message = "error", f"{work.failed} framesets failed (see the log)"
-    return Health(level, message, values)

@@ -5,56 +5,78 @@
 Examples:
     ros2 launch hggt_ros multi_cam.launch.py cameras:="[cam0, cam1, cam2]" use_rviz:=true
     ros2 launch hggt_ros multi_cam.launch.py params_file:=/path/to/my_hggt.yaml device:=cuda:0
+    ros2 launch hggt_ros multi_cam.launch.py cameras:="[left, right]" namespace:=rig
 
 Camera NAME is read from NAME/image_raw in the node's namespace; point it at a driver's topic
 with cameras.topics in the parameters file. Launch arguments left empty keep the values of the
-parameters file; given ones override it (see ARGUMENT_PARAMETERS).
+parameters file; given ones override it (hggt_ros.launch_support.ARGUMENT_PARAMETERS). With
+use_rviz:=true the RViz configuration is made for this launch (its cameras, namespace and
+reference frame) from the package's config/hggt.rviz; RViz 2 is checked for before anything
+starts, so a missing RViz leaves nothing running.
 """
 
-import re
+import tempfile
+from pathlib import Path
 
+from ament_index_python.packages import PackageNotFoundError, get_package_prefix
 from launch import LaunchContext, LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.conditions import IfCondition
 from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
+from hggt_ros import launch_support
+
 PACKAGE = "hggt_ros"
-ARGUMENT_PARAMETERS = {
-    "cameras": "cameras.names",
-    "engine": "engine.kind",
-    "device": "engine.device",
-}
-"""Launch argument -> the node parameter it sets when not empty."""
 
 
-def _parameter_overrides(context: LaunchContext) -> dict[str, object]:
-    """The node parameters given as launch arguments (empty arguments are left out)."""
-    overrides: dict[str, object] = {}
-    for argument, parameter in ARGUMENT_PARAMETERS.items():
-        value = LaunchConfiguration(argument).perform(context).strip()
-        if not value:
-            continue
-        if argument == "cameras":  # "[cam0, cam1]", "cam0,cam1" or "cam0 cam1"
-            overrides[parameter] = [name for name in re.split(r"[\s,\[\]]+", value) if name]
-        else:
-            overrides[parameter] = value
-    return overrides
+def _require_rviz() -> None:
+    try:
+        get_package_prefix("rviz2")
+    except PackageNotFoundError:
+        raise launch_support.LaunchSetupError(
+            "use_rviz:=true needs RViz 2, but the package 'rviz2' is not installed (install "
+            "ros-$ROS_DISTRO-rviz2, or launch without use_rviz); nothing was started"
+        ) from None
 
 
-def _hggt_node(context: LaunchContext) -> list[Node]:
-    return [
+def _rviz(context: LaunchContext, overrides: dict[str, object], namespace: str) -> Node:
+    params_file = Path(LaunchConfiguration("params_file").perform(context))
+    fixed_frame, image_topics = launch_support.rviz_inputs(params_file, overrides, namespace)
+    template = Path(FindPackageShare(PACKAGE).perform(context), "config", "hggt.rviz")
+    text = launch_support.rviz_config(template.read_text(), fixed_frame, image_topics, namespace)
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="hggt_", suffix=".rviz", delete=False, encoding="utf-8"
+    ) as config:
+        config.write(text)
+    return Node(package="rviz2", executable="rviz2", name="rviz2", arguments=["-d", config.name])
+
+
+def _nodes(context: LaunchContext) -> list[Node]:
+    """hggt_node, and RViz with use_rviz:=true (checked for first: all or nothing starts)."""
+    use_rviz = LaunchConfiguration("use_rviz").perform(context) == "true"
+    if use_rviz:
+        _require_rviz()
+    arguments = {
+        name: LaunchConfiguration(name).perform(context)
+        for name in launch_support.ARGUMENT_PARAMETERS
+    }
+    overrides = launch_support.parameter_overrides(arguments)
+    namespace = LaunchConfiguration("namespace").perform(context)
+    nodes = [
+        # No emulate_tty: the node's log lines keep no colour codes when redirected to a file.
         Node(
             package=PACKAGE,
             executable="hggt_node",
-            name="hggt_node",
-            namespace=LaunchConfiguration("namespace"),
-            parameters=[LaunchConfiguration("params_file"), _parameter_overrides(context)],
+            name=launch_support.NODE_NAME,
+            namespace=namespace,
+            parameters=[LaunchConfiguration("params_file"), overrides],
             output="screen",
-            emulate_tty=True,
         )
     ]
+    if use_rviz:
+        nodes.append(_rviz(context, overrides, namespace))
+    return nodes
 
 
 def generate_launch_description() -> LaunchDescription:
@@ -77,14 +99,15 @@ def generate_launch_description() -> LaunchDescription:
             DeclareLaunchArgument(
                 "namespace",
                 default_value="",
-                description="Namespace of the node; the camera topics are resolved in it.",
+                description="Namespace of the node: its camera topics and its outputs "
+                "(hand/mano, ...) are resolved in it; /tf and /diagnostics stay global.",
             ),
             DeclareLaunchArgument(
                 "use_rviz",
                 default_value="false",
                 choices=["true", "false"],
-                description="Also start RViz with config/hggt.rviz (mesh, joints, camera "
-                "frames, input images).",
+                description="Also start RViz (mesh, joints, camera frames, input images), "
+                "configured for these cameras, namespace and reference frame.",
             ),
             DeclareLaunchArgument(
                 "engine",
@@ -97,13 +120,13 @@ def generate_launch_description() -> LaunchDescription:
                 description="Inference device (engine.device), e.g. 'cpu' or 'cuda:0'. Empty: "
                 "params_file.",
             ),
-            OpaqueFunction(function=_hggt_node),
-            Node(
-                package="rviz2",
-                executable="rviz2",
-                name="rviz2",
-                arguments=["-d", PathJoinSubstitution([share, "config", "hggt.rviz"])],
-                condition=IfCondition(LaunchConfiguration("use_rviz")),
+            DeclareLaunchArgument(
+                "reference_frame",
+                default_value="",
+                description="Frame id of the reference camera (frames.reference) and RViz's "
+                "fixed frame. Empty: params_file; if that is empty too, the node uses the "
+                "first camera's header.frame_id and RViz assumes NAME_optical_frame.",
             ),
+            OpaqueFunction(function=_nodes),
         ]
     )

@@ -3,9 +3,9 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Sets up .venv (first run only), the ROS 2 test environment (rclpy wheels, a tf2_msgs built
-# with rosidl; see setup_ros_env.sh) and runs the test suite; then the MediaPipe detector tests
-# in their own environment (see run_detector_tests.sh).
-# Usage: tools/run_tests.sh [pytest arguments for the main suite]
+# with rosidl; see setup_ros_env.sh) and runs the test suite, MediaPipe's included (one
+# environment: see setup_venv.sh).
+# Usage: tools/run_tests.sh [pytest arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 (
@@ -17,4 +17,3 @@ cd "$(dirname "$0")/.."
   . .ros-install/env.sh
   python -m pytest "$@"
 )
-tools/run_detector_tests.sh -q

@@ -9,6 +9,8 @@
 #   - rclpy, rmw_fastrtps_cpp and the message packages: ROS 2 Jazzy wheels from PyPI
 #     (tools/ros/requirements.txt, every version pinned by tools/ros/constraints.txt);
 #   - tf2_msgs: generated and compiled by the rosidl toolchain from tools/ros/tf2_msgs;
+#   - with ../shared/ros beside the checkout: the real ros2 CLI into .venv and colcon into
+#     .ros-install/colcon, for the launch tests (.ros-install/cli/env.sh sets up `ros2`);
 #   - .ros-install/env.sh: source it BEFORE starting Python (the dynamic loader reads
 #     LD_LIBRARY_PATH only at start-up), then run the tests or the node:
 #       . .ros-install/env.sh && python -m pytest
@@ -96,6 +98,28 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$fingerprint" ] || [ ! -d "$site_packages
     exit 1
   fi
   echo "$fingerprint" >"$stamp"
+fi
+
+# The real ros2 CLI (launch, launch_ros, ros2cli) from ../shared/ros, when the checkout has it
+# beside it, into .venv (composition_interfaces into .ros-install/cli), and colcon in its own
+# venv (tools/ros/colcon-requirements.txt): what test/ros/test_launch.py runs the user's
+# `colcon build` and `ros2 launch` with. Without ../shared/ros those tests skip, saying why.
+shared_ros="$REPO/../shared/ros"
+if [ -f "$shared_ros/setup_ros_cli.sh" ]; then
+  bash "$shared_ros/setup_ros_cli.sh" "$VENV" "$PREFIX/cli" >/dev/null
+  colcon_venv="$PREFIX/colcon"
+  colcon_fingerprint="$( (cat tools/ros/colcon-requirements.txt; echo "$PYTHON $py_version") |
+    sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$colcon_venv/stamp" 2>/dev/null)" != "$colcon_fingerprint" ] ||
+    [ ! -x "$colcon_venv/bin/colcon" ]; then
+    rm -rf "$colcon_venv"
+    # From .venv's interpreter: colcon installs into lib/pythonX.Y of the Python it runs on,
+    # which must be the node's.
+    "$PYTHON" -m venv "$colcon_venv"
+    "$colcon_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      -r tools/ros/colcon-requirements.txt
+    echo "$colcon_fingerprint" >"$colcon_venv/stamp"
+  fi
 fi
 
 # Written at every run so it always names this checkout's paths. ROS_DOMAIN_ID defaults to a

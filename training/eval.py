@@ -17,6 +17,10 @@ The held-out sets are the configuration's ``data.eval`` datasets, evaluated at e
 sets (:func:`mean_hand`) with every camera at the reference: the score a network must beat
 to show it reads its input. Output: a text table on the console and, with ``--output``, the
 report as JSON.
+
+The metrics, their grouping and the release's intrinsic correction (the headline hand errors
+are those of the hand reprojected to the true intrinsics; the uncorrected ones are reported
+beside them) are in :mod:`training.eval_report`.
 """
 
 from __future__ import annotations
@@ -36,56 +40,41 @@ from torch.utils.data import IterableDataset
 from hggt_core.geometry.pose_encoding import pose_encoding_to_extrinsics_intrinsics
 from hggt_core.geometry.rotations import axis_angle_to_quaternion, quaternion_to_axis_angle
 from hggt_core.mano.layer import ManoLayer
-from hggt_core.metrics import HandErrorSummary, camera_auc, evaluate_hand, relative_pose_errors_deg
 from hggt_core.model.checkpoint import build_hggt_from_checkpoint
 from hggt_core.model.hggt import HGGT
 from hggt_core.pipeline.camera_average import mean_quaternion
 from training.config import DatasetConfig, load_config
 from training.data.sample import HandBatch, HandSample, collate
+from training.eval_report import (
+    ALL_VIEWS,
+    CameraErrorSummary,
+    GroupReport,
+    MetricAccumulator,
+    Predictions,
+    corrected_prediction,
+    format_table,
+)
 from training.sampler import BudgetBucketer, ViewRequest, build_dataset, right_hand_mano
 
-ALL_VIEWS = 0
-"""``num_views`` of the group that pools every view count of a dataset."""
-
-
-@dataclass(frozen=True)
-class CameraErrorSummary:
-    """Relative camera pose errors of a group (all ordered view pairs i < j pooled)."""
-
-    num_pairs: int
-    """View pairs evaluated."""
-    rotation_deg: float
-    """Mean relative rotation error, degrees."""
-    translation_deg: float
-    """Mean relative translation-direction error (sign-ambiguous), degrees."""
-    auc_30: float
-    """VGGT's AUC@30 of max(rotation, translation) errors."""
-
-
-@dataclass(frozen=True)
-class GroupReport:
-    """Metrics of one dataset at one view count (``num_views == ALL_VIEWS``: pooled)."""
-
-    dataset: str
-    num_views: int
-    hand: HandErrorSummary
-    camera: CameraErrorSummary | None
-
-
-@dataclass(frozen=True)
-class Predictions:
-    """What is evaluated for B samples: MANO outputs and cameras.
-
-    Attributes:
-        joints: [B, 21, 3] predicted joints, metres, camera-0 frame.
-        vertices: [B, 778, 3] predicted vertices.
-        cam_from_ref: [B, S, 3, 4] predicted extrinsics (view 0 -> each view).
-    """
-
-    joints: Tensor
-    vertices: Tensor
-    cam_from_ref: Tensor
-
+__all__ = [
+    "ALL_VIEWS",
+    "CameraErrorSummary",
+    "GroupReport",
+    "MeanHand",
+    "MetricAccumulator",
+    "Predictions",
+    "Predictor",
+    "corrected_prediction",
+    "eval_batches",
+    "evaluate",
+    "format_table",
+    "mean_hand",
+    "mean_hand_predictor",
+    "model_predictor",
+    "predict",
+    "run",
+    "training_samples",
+]
 
 Predictor = Callable[[HandBatch], Predictions]
 """What is evaluated: a function from a batch to its predictions."""
@@ -97,8 +86,8 @@ def predict(model: HGGT, batch: HandBatch, mano: ManoLayer) -> Predictions:
         output = model(batch.images)
         hand = mano.forward_theta(output.hand_pose, output.betas, output.transl)
         size = (int(batch.images.shape[-2]), int(batch.images.shape[-1]))
-        cam_from_ref, _ = pose_encoding_to_extrinsics_intrinsics(output.pose_enc, size)
-    return Predictions(hand.joints, hand.vertices, cam_from_ref)
+        cam_from_ref, intrinsics = pose_encoding_to_extrinsics_intrinsics(output.pose_enc, size)
+    return Predictions(hand.joints, hand.vertices, cam_from_ref, intrinsics)
 
 
 def model_predictor(model: HGGT, mano: ManoLayer, device: torch.device | None = None) -> Predictor:
@@ -171,87 +160,6 @@ def mean_hand_predictor(hand: MeanHand, mano: ManoLayer) -> Predictor:
     return predict_mean
 
 
-class MetricAccumulator:
-    """Collects predictions and labels batch by batch; :meth:`report` computes the metrics."""
-
-    def __init__(self, mano: ManoLayer) -> None:
-        self.mano = mano
-        self._groups: dict[tuple[str, int], list[tuple[HandBatch, Predictions]]] = {}
-
-    def add(self, batch: HandBatch, predictions: Predictions) -> None:
-        """Add one batch (samples of one dataset and one view count are grouped)."""
-        for index, name in enumerate(batch.datasets):
-            key = (name, int(batch.images.shape[1]))
-            one = slice(index, index + 1)
-            self._groups.setdefault(key, []).append(
-                (
-                    _slice_batch(batch, one),
-                    Predictions(
-                        predictions.joints[one].cpu(),
-                        predictions.vertices[one].cpu(),
-                        predictions.cam_from_ref[one].cpu(),
-                    ),
-                )
-            )
-
-    def report(self) -> tuple[GroupReport, ...]:
-        """Metrics of every (dataset, view count), then each dataset pooled over view counts."""
-        reports = []
-        for name in sorted({name for name, _ in self._groups}):
-            keys = sorted(key for key in self._groups if key[0] == name)
-            for key in keys:
-                reports.append(self._summarise(name, key[1], self._groups[key]))
-            if len(keys) > 1:
-                pooled = [item for key in keys for item in self._groups[key]]
-                reports.append(self._summarise(name, ALL_VIEWS, pooled))
-        return tuple(reports)
-
-    def _summarise(
-        self, name: str, num_views: int, items: Sequence[tuple[HandBatch, Predictions]]
-    ) -> GroupReport:
-        labelled = [(b, p) for b, p in items if bool(b.has_joints_3d.all())]
-        if not labelled:
-            raise ValueError(f"{name}: no sample has 3-D joint labels to evaluate")
-        pred_joints = torch.cat([p.joints for _, p in labelled])
-        gt_joints = torch.cat([b.joints_3d for b, _ in labelled])
-        pred_verts = gt_verts = None
-        if all(bool(b.has_mano.all()) for b, _ in labelled):
-            pred_verts = torch.cat([p.vertices for _, p in labelled])
-            with torch.no_grad():
-                gt_verts = torch.cat(
-                    [
-                        self.mano.forward_theta(b.hand_pose, b.betas, b.transl).vertices
-                        for b, _ in labelled
-                    ]
-                )
-        hand = evaluate_hand(pred_joints, gt_joints, pred_verts, gt_verts)
-        return GroupReport(name, num_views, hand, _camera_summary(items))
-
-
-def _camera_summary(items: Sequence[tuple[HandBatch, Predictions]]) -> CameraErrorSummary | None:
-    rotations, translations = [], []
-    for batch, pred in items:
-        if batch.images.shape[1] < 2 or not bool(batch.has_cameras.all()):
-            continue
-        rotation, translation = relative_pose_errors_deg(pred.cam_from_ref, batch.cam_from_ref)
-        rotations.append(rotation.reshape(-1))
-        translations.append(translation.reshape(-1))
-    if not rotations:
-        return None
-    rotation_deg, translation_deg = torch.cat(rotations), torch.cat(translations)
-    return CameraErrorSummary(
-        num_pairs=int(rotation_deg.numel()),
-        rotation_deg=float(rotation_deg.mean()),
-        translation_deg=float(translation_deg.mean()),
-        auc_30=camera_auc(rotation_deg, translation_deg, 30),
-    )
-
-
-def _slice_batch(batch: HandBatch, part: slice) -> HandBatch:
-    # Tensors and the tuple of dataset names slice alike.
-    return HandBatch(**{name: value[part] for name, value in vars(batch).items()})
-
-
 def eval_batches(datasets: Sequence[DatasetConfig], image_budget: int) -> Iterable[HandBatch]:
     """Deterministic batches of the held-out sets: every sample at every ``eval_views`` count.
 
@@ -279,35 +187,6 @@ def evaluate(
     for batch in batches:
         accumulator.add(batch, predictor(batch))
     return accumulator.report()
-
-
-def format_table(reports: Sequence[GroupReport]) -> str:
-    """The reports as a fixed-width text table (errors in mm and degrees)."""
-    header = (
-        f"{'dataset':<16}{'views':>6}{'n':>6}{'RR-J':>8}{'PA-J':>8}{'RR-V':>8}{'PA-V':>8}"
-        f"{'AUC-J20':>9}{'AUC-J50':>9}{'rot':>8}{'trans':>8}{'AUC@30':>8}"
-    )
-    lines = [header, "-" * len(header)]
-
-    def number(value: float | None, width: int, digits: int = 2) -> str:
-        return f"{'-':>{width}}" if value is None else f"{value:>{width}.{digits}f}"
-
-    for item in reports:
-        hand, cam = item.hand, item.camera
-        views = "all" if item.num_views == ALL_VIEWS else str(item.num_views)
-        lines.append(
-            f"{item.dataset:<16}{views:>6}{hand.num_samples:>6}"
-            + number(hand.rr_mpjpe_mm, 8)
-            + number(hand.pa_mpjpe_mm, 8)
-            + number(hand.rr_mpvpe_mm, 8)
-            + number(hand.pa_mpvpe_mm, 8)
-            + number(hand.pa_auc_j20, 9, 3)
-            + number(hand.pa_auc_j50, 9, 3)
-            + number(None if cam is None else cam.rotation_deg, 8)
-            + number(None if cam is None else cam.translation_deg, 8)
-            + number(None if cam is None else cam.auc_30, 8, 3)
-        )
-    return "\n".join(lines)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

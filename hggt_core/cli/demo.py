@@ -7,11 +7,17 @@ in four views with known cameras and MANO parameters, so the demo needs no downl
 ``--checkpoint`` when given, else the bundled demo model when the package ships one, else an
 untrained tiny network: then it says plainly that the numbers are meaningless, and still runs
 every stage (crops, network, MANO, cameras, exports, overlays) and the evaluation.
+
+``--engine auto`` runs HGGT here (the network the example was made for): MediaPipe's landmarker
+does not recognise the procedural hand, so the landmark engine would find nothing to score. It
+runs on real images with ``hggt infer`` and ``hggt live``. The report names the engine.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -47,16 +53,17 @@ def run_demo(args: argparse.Namespace, spec: PipelineSpec) -> int:
     """Run the example, write the outputs, print the errors against the ground truth."""
     example = args.example or demo_example_dir()
     truth = load_ground_truth(example)
+    if spec.engine == "auto":
+        spec = dataclasses.replace(spec, engine="torch")
     pipeline = build_pipeline(spec)
-    outputs = FileOutputs(args.output, faces_of(pipeline))
     collected: list[tuple[FrameSet, list[HandResult]]] = []
+    with closing(pipeline.predictor), FileOutputs(args.output, faces_of(pipeline)) as outputs:
 
-    def keep(index: int, frameset: FrameSet, results: list[HandResult]) -> None:
-        outputs.write(index, frameset, results)
-        collected.append((frameset, results))
+        def keep(index: int, frameset: FrameSet, results: list[HandResult]) -> None:
+            outputs.write(index, frameset, results)
+            collected.append((frameset, results))
 
-    stats = run_framesets(pipeline, ImageFolderSource(example), keep, total=1)
-    outputs.close()
+        stats = run_framesets(pipeline, ImageFolderSource(example), keep, total=1)
     print(f"hggt demo: {example}\n{describe(pipeline)}")
     if not pipeline.trained:
         print(

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hggt_core.cli import bench, build_engine, commands, demo, export, training_commands
+from hggt_core.cli import bench, build_engine, commands, demo, export, live, training_commands
 from hggt_core.engine.export import OnnxExportError
 from hggt_core.engine.onnx_engine import OnnxModelError
 from hggt_core.engine.tensorrt_metadata import TensorRTError
@@ -45,7 +45,13 @@ def _common_options() -> argparse.ArgumentParser:
     group = common.add_argument_group("model and pipeline")
     group.add_argument("--checkpoint", type=Path, help="HGGT weights (.pt, .pth, .safetensors)")
     group.add_argument("--mano-dir", type=Path, help="folder with MANO_RIGHT.pkl, MANO_LEFT.pkl")
-    group.add_argument("--engine", choices=ENGINE_NAMES, default="torch")
+    group.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default="auto",
+        help='"auto" (default): HGGT ("torch") with --checkpoint, else "landmarks" '
+        "(MediaPipe landmarks, cameras from the hand, MANO fit; any CPU)",
+    )
     group.add_argument("--device", default="cpu", help='torch device, e.g. "cuda:0"')
     group.add_argument("--precision", choices=tuple(PRECISIONS), default="fp32")
     group.add_argument(
@@ -61,6 +67,18 @@ def _common_options() -> argparse.ArgumentParser:
         "--fingertips", choices=[c.value for c in FingertipConvention], default="freihand"
     )
     group.add_argument("--smooth", action="store_true", help="One-Euro temporal filter")
+    group.add_argument("--landmark-model", type=Path, help="landmarks: hand_landmarker .task file")
+    group.add_argument(
+        "--fov-deg",
+        type=float,
+        default=60.0,
+        help="landmarks: horizontal field of view of cameras without known intrinsics",
+    )
+    group.add_argument(
+        "--no-tracking",
+        action="store_true",
+        help="landmarks: treat framesets as unrelated images (no tracking across them)",
+    )
     group.add_argument(
         "--known-intrinsics", action="store_true", help="report given K instead of estimated"
     )
@@ -76,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     common = _common_options()
     commands.add_infer_parser(commands_parser, common)
     commands.add_bag_parser(commands_parser, common)
+    live.add_live_parser(commands_parser, common)
     demo.add_demo_parser(commands_parser, common)
     export.add_export_parser(commands_parser)
     build_engine.add_build_engine_parser(commands_parser)
@@ -99,6 +118,9 @@ def spec_from_args(args: argparse.Namespace) -> PipelineSpec:
         fingertips=args.fingertips,
         temporal_filter=args.smooth,
         use_known_intrinsics=args.known_intrinsics,
+        landmark_model=args.landmark_model,
+        tracking=not args.no_tracking,
+        fov_deg=args.fov_deg,
     )
 
 

@@ -1,14 +1,23 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""File outputs of ``hggt infer`` and ``hggt demo``: npz, JSON, meshes and overlay images."""
+"""File outputs of ``hggt infer`` and ``hggt demo``: npz, JSON, meshes and overlay images.
+
+The output folder appears whole or not at all: everything is written into a hidden folder
+beside it (:class:`~hggt_core.io.atomic.StagedDirectory`) that :meth:`FileOutputs.close`
+renames into place, so a run that fails or is interrupted on any frameset leaves no partial
+output (and an earlier output at the same path stays as it was). An existing folder is
+replaced only when it is empty or holds an earlier output (nothing but :data:`OUTPUT_ENTRIES`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import TracebackType
 
 import numpy as np
 import numpy.typing as npt
 
+from hggt_core.io.atomic import StagedDirectory, check_replaceable
 from hggt_core.io.exports import save_json, save_npz, save_obj
 from hggt_core.io.images import write_rgb
 from hggt_core.pipeline.types import FrameSet, HandResult
@@ -16,6 +25,17 @@ from hggt_core.render.overlay import mosaic, overlay_results
 
 RESULTS_NPZ = "results.npz"
 RESULTS_JSON = "results.json"
+OUTPUT_ENTRIES = (RESULTS_NPZ, RESULTS_JSON, "meshes", "overlays")
+"""What an output folder holds; a folder with anything else is never replaced."""
+
+
+def check_output_folder(directory: Path) -> None:
+    """Fail fast, before any work, when ``directory`` may not receive the outputs.
+
+    Raises:
+        DestinationInUseError: it is a file, or a folder holding other files than an output.
+    """
+    check_replaceable(directory, OUTPUT_ENTRIES)
 
 
 class FileOutputs:
@@ -23,12 +43,17 @@ class FileOutputs:
 
     Layout under ``directory``: ``results.npz`` and ``results.json`` (every hand of every
     frameset), ``meshes/<frameset>_<side>.obj``, ``overlays/<frameset>/<view>.jpg`` and
-    ``overlays/<frameset>_mosaic.jpg`` (frameset = its index, 5 digits).
+    ``overlays/<frameset>_mosaic.jpg`` (frameset = its index, 5 digits). Nothing is at
+    ``directory`` until :meth:`close`; use it as a context manager (or call :meth:`abort`)
+    so that a failure removes the hidden staging folder.
 
     Args:
-        directory: output folder (created if missing).
+        directory: output folder (created, or an earlier output replaced, by :meth:`close`).
         faces: [F, 3] MANO triangles.
         overlays: whether to render overlay images (the slowest output).
+
+    Raises:
+        DestinationInUseError: see :func:`check_output_folder`.
     """
 
     def __init__(
@@ -38,31 +63,62 @@ class FileOutputs:
         self._faces = faces
         self._overlays = overlays
         self._results: list[HandResult] = []
-        directory.mkdir(parents=True, exist_ok=True)
+        self._staged = StagedDirectory(directory, OUTPUT_ENTRIES)
+        self._written: list[Path] | None = None
 
     def write(self, index: int, frameset: FrameSet, results: list[HandResult]) -> None:
         """Write one frameset's meshes and overlays and keep its results for the end."""
         self._results.extend(results)
         name = f"{index:05d}"
+        folder = self._staged.staging
         for result in results:
-            meshes = self.directory / "meshes"
+            meshes = folder / "meshes"
             meshes.mkdir(exist_ok=True)
             save_obj(meshes / f"{name}_{result.side}.obj", result.vertices, self._faces)
         if self._overlays:
             images = overlay_results(frameset, results, self._faces)
-            folder = self.directory / "overlays" / name
-            folder.mkdir(parents=True, exist_ok=True)
+            views = folder / "overlays" / name
+            views.mkdir(parents=True, exist_ok=True)
             for view, image in zip(frameset.views, images, strict=True):
-                write_rgb(folder / f"{_file_stem(view.name)}.jpg", image)
+                write_rgb(views / f"{_file_stem(view.name)}.jpg", image)
             labels = [view.name for view in frameset.views]
-            write_rgb(folder.parent / f"{name}_mosaic.jpg", mosaic(images, labels=labels))
+            write_rgb(views.parent / f"{name}_mosaic.jpg", mosaic(images, labels=labels))
 
     def close(self) -> list[Path]:
-        """Write the collected results; returns the files written."""
-        npz, json_path = self.directory / RESULTS_NPZ, self.directory / RESULTS_JSON
-        save_npz(npz, self._results)
-        save_json(json_path, self._results)
-        return [npz, json_path]
+        """Write the collected results and move the folder into place (once).
+
+        Returns:
+            The results files at their final paths (``results.npz``, ``results.json``).
+        """
+        if self._written is None:
+            staging = self._staged.staging
+            try:
+                save_npz(staging / RESULTS_NPZ, self._results)
+                save_json(staging / RESULTS_JSON, self._results)
+            except BaseException:
+                self.abort()
+                raise
+            destination = self._staged.commit()  # discards the staging folder if it fails
+            self._written = [destination / RESULTS_NPZ, destination / RESULTS_JSON]
+        return self._written
+
+    def abort(self) -> None:
+        """Discard everything written; the output folder is left as it was."""
+        self._staged.discard()
+
+    def __enter__(self) -> FileOutputs:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 def _file_stem(view_name: str) -> str:

@@ -158,7 +158,7 @@ def save_json(
             ),
             "joint_order": "OpenPose 21 (wrist, thumb 1-3 + tip, index, middle, ring, pinky)",
         },
-        "results": [_result_to_json(result, include_vertices) for result in results],
+        "results": [result_to_json(result, include_vertices) for result in results],
     }
     text = _dump_json(document, 0) + "\n"
     with atomic_write(path) as stream:
@@ -347,7 +347,13 @@ def _result_from_arrays(arrays: dict[str, npt.NDArray[Any]], index: int) -> Hand
     )
 
 
-def _result_to_json(result: HandResult, include_vertices: bool) -> dict[str, Any]:
+def result_to_json(result: HandResult, include_vertices: bool = True) -> dict[str, Any]:
+    """One result as the JSON object of :func:`save_json`'s ``results`` list.
+
+    Returns:
+        Plain dicts, lists, strings and numbers (``json.dumps`` takes it as it is); the
+        non-finite numbers are None (``null``), so ``allow_nan=False`` is safe.
+    """
     entry: dict[str, Any] = {
         "stamp_s": result.stamp_s,
         "side": result.side,
@@ -368,7 +374,19 @@ def _result_to_json(result: HandResult, include_vertices: bool) -> dict[str, Any
         for camera in result.cameras
     ]
     entry["timings_s"] = dict(result.timings_s)
-    return entry
+    finite: dict[str, Any] = _finite_or_none(entry)
+    return finite
+
+
+def _finite_or_none(value: Any) -> Any:
+    """``value`` with every NaN or infinity (in nested dicts and lists) replaced by None."""
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _dump_json(value: Any, depth: int) -> str:

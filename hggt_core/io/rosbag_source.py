@@ -6,8 +6,13 @@ Image topics (``sensor_msgs/msg/Image`` or ``sensor_msgs/msg/CompressedImage``) 
 named after their topics, the first topic being the reference view; messages are decoded by
 :mod:`hggt_core.io.image_encoding` and grouped by the same multi-view synchroniser the node
 uses (:mod:`hggt_core.pipeline.sync`), keyed on ``header.stamp``, in the bag's record order.
-Optional ``sensor_msgs/msg/CameraInfo`` topics give known intrinsics: each image takes the
-latest calibration stamped at or before it (the first one for images that precede them all).
+``sensor_msgs/msg/CameraInfo`` topics give known intrinsics (``View.intrinsics``, used with
+``use_known_intrinsics``): by default the one beside each image topic, as the node subscribes
+to it (``/cam0/image_raw`` and ``/cam0/image_raw/compressed`` -> ``/cam0/camera_info``) when
+the bag has it. Each image takes the latest calibration stamped at or before it (the first
+one for images that precede them all), converted exactly as the node converts it
+(:func:`hggt_core.io.camera_info.published_intrinsics`: +0.5 px principal point, region of
+interest and binning applied).
 
 A message that cannot be deserialised or decoded is skipped with a warning and counted in
 :attr:`RosbagSource.skipped_messages`; only a bag that cannot be opened, missing topics and
@@ -23,11 +28,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from rosbags.rosbag2 import Reader
 from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.stores import ros2_jazzy
 
+from hggt_core.io.camera_info import camera_info_topic_beside, published_intrinsics
 from hggt_core.io.image_encoding import ImageEncodingError, decode_compressed, decode_image
 from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncConfig, SyncedSet, SyncStats
 from hggt_core.pipeline.types import FloatArray, FrameSet, ImageArray, View
@@ -98,7 +103,9 @@ class RosbagSource:
                 ``.mcap`` file.
             image_topics: image topics, reference first; a name without its leading slash
                 also matches. Views are named after the bag's topic names.
-            camera_info_topics: image topic -> its ``CameraInfo`` topic, for known intrinsics.
+            camera_info_topics: image topic -> its ``CameraInfo`` topic, for known intrinsics;
+                None: the camera_info topic beside each image topic, where the bag has one
+                (``{}``: none).
             sync: synchroniser settings; the :class:`SyncConfig` defaults when None.
 
         Raises:
@@ -116,15 +123,11 @@ class RosbagSource:
         with self._open() as reader:
             available = {c.topic: c.msgtype for c in reader.connections}
             views = [self._resolve(topic, available, IMAGE_TYPES) for topic in image_topics]
-            self._info_topics: dict[str, str] = {}
-            for image, info in ({} if camera_info_topics is None else camera_info_topics).items():
-                view = self._match(image, available)
-                if view is None or view not in views:
-                    raise RosbagSourceError(
-                        f"camera_info {info!r} is given for {image!r}, which is not one of the "
-                        f"image topics {views}"
-                    )
-                self._info_topics[view] = self._resolve(info, available, (CAMERA_INFO_TYPE,))
+            self._info_topics = (
+                _beside(views, available)
+                if camera_info_topics is None
+                else self._given_info_topics(camera_info_topics, views, available)
+            )
             self._views = tuple(views)
             self._counts = {
                 view: sum(c.msgcount for c in reader.connections if c.topic == view)
@@ -156,6 +159,11 @@ class RosbagSource:
     def frame_ids(self) -> dict[str, str]:
         """View name -> ``header.frame_id`` of its first message (the view name if empty)."""
         return dict(self._frame_ids)
+
+    @property
+    def camera_info_topics(self) -> dict[str, str]:
+        """View name -> the camera_info topic its known intrinsics come from."""
+        return dict(self._info_topics)
 
     @property
     def skipped_messages(self) -> int:
@@ -224,6 +232,20 @@ class RosbagSource:
             )
         return name
 
+    def _given_info_topics(
+        self, given: Mapping[str, str], views: Sequence[str], available: Mapping[str, str]
+    ) -> dict[str, str]:
+        topics = {}
+        for image, info in given.items():
+            view = self._match(image, available)
+            if view is None or view not in views:
+                raise RosbagSourceError(
+                    f"camera_info {info!r} is given for {image!r}, which is not one of the "
+                    f"image topics {list(views)}"
+                )
+            topics[view] = self._resolve(info, available, (CAMERA_INFO_TYPE,))
+        return topics
+
     def _first_frame_id(self, reader: Reader, view: str) -> str:
         connections = [c for c in reader.connections if c.topic == view]
         for connection, _, raw in reader.messages(connections=connections):
@@ -246,9 +268,9 @@ class RosbagSource:
             message = self._deserialize(connection, raw)
             if not isinstance(message, CameraInfo):
                 continue
-            matrix = np.asarray(message.k, dtype=np.float64).reshape(3, 3)
-            if np.isfinite(matrix).all() and matrix[0, 0] > 0 and matrix[1, 1] > 0:
-                size = (message.width, message.height)
+            calibration = published_intrinsics(message)
+            if calibration is not None:
+                matrix, size = calibration
                 calibrations[view_of[connection.topic]].add(_seconds(message.header), matrix, size)
         return calibrations
 
@@ -317,6 +339,12 @@ def _intrinsics(
             width, height, image.shape[1], image.shape[0],
         )  # fmt: skip
     return None
+
+
+def _beside(views: Sequence[str], available: Mapping[str, str]) -> dict[str, str]:
+    """View -> the camera_info topic beside it, for the views whose bag has one."""
+    topics = {view: camera_info_topic_beside(view) for view in views}
+    return {view: info for view, info in topics.items() if available.get(info) == CAMERA_INFO_TYPE}
 
 
 def _frameset(synced: SyncedSet[View]) -> FrameSet:

@@ -1,9 +1,12 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Build a ready :class:`~hggt_core.pipeline.predictor.Predictor` from one settings object.
+"""Build a ready predictor (HGGT or landmarks) from one settings object.
 
 :class:`PipelineSpec` is the single description of "what to run" shared by the CLI and the ROS
-node (whose parameters map onto it in one function), so both build identical pipelines.
+node (whose parameters map onto it in one function), so both build identical pipelines. Two
+engines answer the same question (FrameSet -> HandResults): HGGT (torch, onnx, tensorrt), the
+accurate one when its weights are given, and the landmark engine (MediaPipe landmarks per view,
+cameras from the hand, MANO fit), which runs on any CPU and is the default without weights.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import torch
 
@@ -18,6 +22,8 @@ from hggt_core.engine.base import Engine
 from hggt_core.engine.onnx_engine import OnnxEngine
 from hggt_core.engine.tensorrt_engine import TensorRTEngine
 from hggt_core.engine.torch_engine import TorchEngine
+from hggt_core.landmarks.landmarker import LandmarkerConfig, MultiViewLandmarker
+from hggt_core.landmarks.predictor import LandmarkPredictor, LandmarkPredictorConfig
 from hggt_core.mano.joints import FingertipConvention
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
@@ -26,13 +32,17 @@ from hggt_core.model.hggt import HGGT, HGGTConfig
 from hggt_core.pipeline.filters import FilterConfig
 from hggt_core.pipeline.localise import LOCALISER_NAMES, localiser_from_name
 from hggt_core.pipeline.predictor import Predictor, PredictorConfig, mano_layers_from_dir
-from hggt_core.pipeline.types import HandSide
+from hggt_core.pipeline.types import FrameSet, HandResult, HandSide
 
 _LOG = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("torch", "onnx", "tensorrt")
-"""Inference engines: "onnx" runs an `hggt export-onnx` file with ONNX Runtime, "tensorrt" an
-`hggt build-engine` .engine file (CUDA; its precision was fixed when it was built)."""
+ENGINE_NAMES = ("auto", "landmarks", "torch", "onnx", "tensorrt")
+"""Engines: "landmarks" (MediaPipe hand landmarks + multi-view fusion + MANO fit, any CPU),
+"torch" the HGGT network in PyTorch, "onnx" an `hggt export-onnx` file with ONNX Runtime,
+"tensorrt" an `hggt build-engine` .engine file (CUDA; its precision was fixed when it was
+built); "auto" picks "torch" when a checkpoint is given and "landmarks" otherwise."""
+HGGT_ENGINES = ("torch", "onnx", "tensorrt")
+"""The engines that run the HGGT network."""
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 """Backbone weight precisions by name (reduced ones on CUDA only)."""
 BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "data" / "demo_model.safetensors"
@@ -55,19 +65,19 @@ class PipelineSpec:
 
     checkpoint: Path | None = None
     """HGGT weights (.pt/.pth/.safetensors), the .onnx export for the "onnx" engine or the
-    .engine file for "tensorrt"; None
-    uses the bundled demo model if present, else an untrained tiny network (results are then
-    meaningless, and a warning says so)."""
+    .engine file for "tensorrt"; None with "torch" uses the bundled demo model if present,
+    else an untrained tiny network (results are then meaningless, and a warning says so)."""
     mano_dir: Path | None = None
     """Folder with MANO_RIGHT.pkl / MANO_LEFT.pkl; None uses the procedural stand-in hand."""
-    engine: str = "torch"
-    """Inference engine, one of ENGINE_NAMES."""
+    engine: str = "auto"
+    """Engine, one of ENGINE_NAMES; "auto": "torch" with a checkpoint, else "landmarks"."""
     device: str = "cpu"
     """Torch device, e.g. "cpu" or "cuda:0"."""
     precision: str = "fp32"
     """Backbone weight precision, a key of PRECISIONS (bf16/fp16 need CUDA)."""
     localiser: str = "crop"
-    """Hand localisation, one of hggt_core.pipeline.localise.LOCALISER_NAMES."""
+    """HGGT's hand localisation, one of hggt_core.pipeline.localise.LOCALISER_NAMES (the
+    landmark engine finds the hands itself)."""
     side: HandSide = "right"
     """The hand side assumed by "crop" mode (the detector finds the side itself)."""
     crop_size: int | None = None
@@ -82,7 +92,15 @@ class PipelineSpec:
     temporal_filter: bool = False
     """One-Euro smoothing of the results (teleoperation)."""
     use_known_intrinsics: bool = False
-    """Report known camera intrinsics instead of the estimated ones."""
+    """HGGT: report known camera intrinsics instead of the estimated ones (the landmark engine
+    always solves with the known ones)."""
+    landmark_model: Path | None = None
+    """Landmarks: the hand landmarker .task file; None uses the one the set-up step built."""
+    tracking: bool = True
+    """Landmarks: track hands across the framesets of a stream (MediaPipe's VIDEO mode);
+    False treats every frameset as independent images."""
+    fov_deg: float = 60.0
+    """Landmarks: horizontal field of view assumed for views without known intrinsics."""
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINE_NAMES:
@@ -96,6 +114,8 @@ class PipelineSpec:
                 f"unknown localiser {self.localiser!r}; choose from {LOCALISER_NAMES}"
             )
         FingertipConvention(self.fingertips)
+        if self.resolved_engine == "landmarks" and self.precision != "fp32":
+            raise ValueError("the landmarks engine runs fp32 on the CPU; drop --precision")
         if self.engine == "onnx" and (self.checkpoint is None or self.precision != "fp32"):
             raise ValueError(
                 "the onnx engine needs --checkpoint pointing at an `hggt export-onnx` file and "
@@ -109,6 +129,32 @@ class PipelineSpec:
                 ".engine file and --device cuda (its precision was chosen when it was built)"
             )
 
+    @property
+    def resolved_engine(self) -> str:
+        """The engine that runs: ``engine``, with "auto" resolved."""
+        if self.engine != "auto":
+            return self.engine
+        return "torch" if self.checkpoint is not None else "landmarks"
+
+
+class HandPredictor(Protocol):
+    """What both engines' predictors offer: FrameSet -> HandResults, and their MANO layers."""
+
+    mano_right: ManoLayer
+    mano_left: ManoLayer | None
+
+    def __call__(self, frameset: FrameSet) -> list[HandResult]:
+        """Reconstruct every hand of a frameset."""
+        ...
+
+    def reset(self) -> None:
+        """Forget the tracking state and the filter history."""
+        ...
+
+    def close(self) -> None:
+        """Release detectors and other resources."""
+        ...
+
 
 @dataclass(frozen=True)
 class Pipeline:
@@ -116,27 +162,32 @@ class Pipeline:
 
     Attributes:
         predictor: runs framesets.
-        model_source: the checkpoint used, or a phrase saying none was.
+        engine: the engine that runs (``PipelineSpec.resolved_engine``).
+        model_source: the checkpoint or landmark model used, or a phrase saying none was.
         trained: False when the network has random weights.
         mano_source: the MANO folder, or a phrase naming the procedural stand-in.
     """
 
-    predictor: Predictor
+    predictor: HandPredictor
+    engine: str
     model_source: str
     trained: bool
     mano_source: str
 
 
 def build_pipeline(spec: PipelineSpec) -> Pipeline:
-    """Load the network, MANO and the localiser and assemble the predictor.
+    """Load the engine (network or landmarker), MANO and the localiser; assemble the predictor.
 
     Raises:
         CheckpointError, OnnxModelError, ManoFileError: unusable weights, ONNX or MANO files.
+        LandmarkerModelError: the landmark engine's model file is missing.
         ValueError: inconsistent settings.
-        ImportError: the MediaPipe detector was asked for but is not installed.
+        ImportError: MediaPipe was needed but is not installed.
     """
-    engine, model_source, trained = _engine(spec)
     mano_right, mano_left, mano_source = _mano_layers(spec)
+    if spec.resolved_engine == "landmarks":
+        return _landmark_pipeline(spec, mano_right, mano_left, mano_source)
+    engine, model_source, trained = _engine(spec)
     box_scale = spec.box_scale
     if box_scale is None:
         box_scale = 1.0 if spec.localiser == "crop" else PredictorConfig.box_scale
@@ -150,7 +201,24 @@ def build_pipeline(spec: PipelineSpec) -> Pipeline:
     )
     localiser = localiser_from_name(spec.localiser, side=spec.side)
     predictor = Predictor(engine, mano_right, mano_left, localiser, config)
-    return Pipeline(predictor, model_source, trained, mano_source)
+    return Pipeline(predictor, spec.resolved_engine, model_source, trained, mano_source)
+
+
+def _landmark_pipeline(
+    spec: PipelineSpec, mano_right: ManoLayer, mano_left: ManoLayer, mano_source: str
+) -> Pipeline:
+    landmarker_config = LandmarkerConfig(
+        model_path=spec.landmark_model, mode="video" if spec.tracking else "image"
+    )
+    landmarker = MultiViewLandmarker(landmarker_config)
+    config = LandmarkPredictorConfig(
+        fov_deg=spec.fov_deg,
+        min_views=spec.min_views,
+        temporal_filter=FilterConfig() if spec.temporal_filter else None,
+    )
+    predictor = LandmarkPredictor(landmarker, mano_right, mano_left, config)
+    source = f"MediaPipe hand landmarker ({landmarker.config.model_path})"
+    return Pipeline(predictor, "landmarks", source, True, mano_source)
 
 
 def _engine(spec: PipelineSpec) -> tuple[Engine, str, bool]:

@@ -10,8 +10,8 @@ Every backend implements :class:`~hggt_core.pipeline.types.HandLocaliser`:
 * :class:`ReprojectionTracker` ("tracker") projects the previous result's 3-D joints into each
   view with that result's cameras, and falls back to another localiser (the detector) when a
   hand is lost or a camera comes back.
-* :class:`~hggt_core.pipeline.mediapipe_detector.MediaPipeHandDetector` ("mediapipe", an
-  optional extra) detects hands and their side in each view.
+* :class:`~hggt_core.pipeline.mediapipe_detector.MediaPipeHandDetector` ("mediapipe", on
+  MediaPipe's hand landmarker) detects hands and their side in each view.
 
 Boxes are in full-image pixels with the axes of :mod:`hggt_core.pipeline.types`.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -241,11 +241,22 @@ class ReprojectionTracker:
         self._config = config if config is not None else TrackerConfig()
         self._prior: dict[HandSide, HandResult] = {}
         self._last_retry_s: dict[str, float] = {}
+        self._state: Literal["tracking", "re-detecting", "lost"] = "lost"
 
     @property
     def config(self) -> TrackerConfig:
         """The tracker's settings."""
         return self._config
+
+    @property
+    def state(self) -> Literal["tracking", "re-detecting", "lost"]:
+        """What the last :meth:`locate` did (``"lost"`` before the first call).
+
+        ``"tracking"``: boxes from the previous hands (the fallback at most completed views
+        that came back); ``"re-detecting"``: the fallback searched the whole frameset and found
+        a hand; ``"lost"``: no hand boxes.
+        """
+        return self._state
 
     def close(self) -> None:
         """Release the fallback's resources if it has any (e.g. a detector's graph)."""
@@ -268,6 +279,7 @@ class ReprojectionTracker:
             retry_views |= self._views_to_retry(frameset, result)
         self._prior = {result.side: result for result in recent}
         if self._fallback is None or not (needs_detection or retry_views):
+            self._state = "tracking" if tracked else "lost"
             return tracked
         if needs_detection:
             retry_views = {view.name for view in frameset.views}
@@ -275,7 +287,9 @@ class ReprojectionTracker:
             self._last_retry_s[name] = frameset.stamp_s
         views = tuple(view for view in frameset.views if view.name in retry_views)
         detected = self._fallback.locate(FrameSet(frameset.stamp_s, views), ())
-        return _merge(tracked, detected, add_new_sides=needs_detection)
+        merged = _merge(tracked, detected, add_new_sides=needs_detection)
+        self._state = ("re-detecting" if needs_detection else "tracking") if merged else "lost"
+        return merged
 
     def _recent(self, stamp_s: float, previous: Sequence[HandResult]) -> list[HandResult]:
         """The newest previous result per side, if at most ``max_age_s`` old."""
@@ -373,7 +387,8 @@ def localiser_from_name(
     Args:
         name: ``"boxes"`` (needs ``boxes``), ``"crop"`` (every view is a crop of a ``side``
             hand), ``"tracker"`` (reprojection tracker over the MediaPipe detector when it is
-            installed, else over crop mode) or ``"mediapipe"`` (the detector alone).
+            installed and its model file built, else over crop mode) or ``"mediapipe"`` (the
+            detector alone).
         side: the hand side of crop mode.
         boxes: the caller's boxes for ``"boxes"``.
         tracker: tracker settings for ``"tracker"``.
@@ -387,6 +402,7 @@ def localiser_from_name(
         ValueError: for an unknown name (the message lists the choices), or ``"boxes"``
             without boxes.
         ImportError: for ``"mediapipe"`` without a working ``mediapipe`` (says how to install).
+        LandmarkerModelError: for ``"mediapipe"`` without the model file (says how to get it).
     """
     if name == "boxes":
         if boxes is None:
@@ -395,6 +411,7 @@ def localiser_from_name(
     if name == "crop":
         return WholeImageCrops(side)
     if name in ("mediapipe", "tracker"):
+        from hggt_core.landmarks.model_file import LandmarkerModelError
         from hggt_core.pipeline.mediapipe_detector import MediaPipeHandDetector
 
         if name == "mediapipe":
@@ -402,7 +419,7 @@ def localiser_from_name(
         fallback: HandLocaliser
         try:
             fallback = MediaPipeHandDetector(detector)
-        except ImportError as exc:
+        except (ImportError, LandmarkerModelError) as exc:
             _LOG.warning("tracker falls back to crop mode (%s hand): %s", side, exc)
             fallback = WholeImageCrops(side)
         return ReprojectionTracker(fallback, tracker)

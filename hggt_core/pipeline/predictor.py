@@ -178,6 +178,12 @@ class Predictor:
         if self._filter is not None:
             self._filter.reset()
 
+    def close(self) -> None:
+        """Release the localiser's detector, if it holds one."""
+        close = getattr(self.localiser, "close", None)
+        if callable(close):
+            close()
+
     def __call__(self, frameset: FrameSet) -> list[HandResult]:
         """Reconstruct every hand of a frameset.
 

@@ -16,7 +16,7 @@ from rosbags.rosbag2 import Reader, Writer
 from rosbags.typesys import Stores, get_typestore
 from safetensors.torch import save_file
 
-from hggt_core.cli import main
+from hggt_core.cli import commands, main
 from hggt_core.io.exports import load_npz
 from hggt_core.io.image_encoding import encode_image
 from hggt_core.io.ros_schema import decode_mano_joint_state
@@ -24,9 +24,11 @@ from hggt_core.model import HGGT
 from hggt_core.model.checkpoint import save_hggt_checkpoint
 from hggt_core.pipeline import factory
 from hggt_core.pipeline.factory import UNTRAINED_CONFIG
+from hggt_core.pipeline.types import HandResult
 from hggt_core.render.demo import demo_example_dir
 
-FAST = ["--crop-size", "112"]
+FAST = ["--engine", "torch", "--crop-size", "112"]
+"""HGGT (the bundled demo model unless a checkpoint is given) at a small crop."""
 TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
 TOPICS = ("/cam0/image_raw", "/cam1/image_raw")
 
@@ -138,32 +140,159 @@ def _empty(folder: Path) -> Path:
     return folder
 
 
-def _write_camera_bag(path: Path) -> None:
+def _sequence(tmp_path: Path, corrupt_second: bool) -> Path:
+    """A folder of two framesets (two views each); the second's view_01 cut in half."""
+    root = tmp_path / "sequence"
+    for frameset in ("f0", "f1"):
+        (root / frameset).mkdir(parents=True)
+        for view in sorted(demo_example_dir().glob("view_*.jpg"))[:2]:
+            shutil.copy(view, root / frameset / view.name)
+    if corrupt_second:
+        _corrupt_copy(root / "f1")
+    return root
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir() if path.name.startswith("."))
+
+
+def test_infer_writes_the_whole_output_or_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    status = main(["infer", str(_sequence(tmp_path, corrupt_second=True)), "-o", str(out), *FAST])
+    error = capsys.readouterr().err
+    assert status == 1 and "f1/view_01.jpg" in error and len(error.strip().splitlines()) == 1
+    assert not out.exists()  # not even the first frameset's mesh and overlays
+    assert _leftovers(tmp_path) == []
+
+
+def test_infer_keeps_an_earlier_output_when_it_fails_and_replaces_it_when_it_succeeds(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    assert main(["infer", str(_sequence(tmp_path, False)), "-o", str(out), *FAST]) == 0
+    assert (out / "meshes" / "00001_right.obj").is_file()
+    earlier = (out / "results.npz").read_bytes()
+    shutil.rmtree(tmp_path / "sequence")
+    assert main(["infer", str(_sequence(tmp_path, True)), "-o", str(out), *FAST]) == 1
+    assert (out / "results.npz").read_bytes() == earlier
+    one = tmp_path / "one"
+    shutil.copytree(tmp_path / "sequence" / "f0", one)
+    assert main(["infer", str(one), "-o", str(out), *FAST, "--no-overlays"]) == 0
+    assert sorted(path.name for path in out.iterdir()) == ["meshes", "results.json", "results.npz"]
+    assert [path.name for path in (out / "meshes").iterdir()] == ["00000_right.obj"]
+    assert len(load_npz(out / "results.npz")) == 1
+    assert _leftovers(tmp_path) == []
+
+
+def test_infer_refuses_a_folder_of_other_files_before_loading_a_model(
+    example_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    checkpoint = tmp_path / "never_read.safetensors"  # does not exist: never loaded
+    status = main(["infer", str(example_copy), "-o", str(mine), "--checkpoint", str(checkpoint)])
+    error = capsys.readouterr().err
+    assert status == 1 and len(error.strip().splitlines()) == 1
+    assert "holds other files (notes.txt)" in error and "never_read" not in error
+    assert [path.name for path in mine.iterdir()] == ["notes.txt"]
+
+
+def _write_videos(folder: Path, frames: int = 3) -> list[Path]:
+    images = [cv2.imread(str(p)) for p in sorted(demo_example_dir().glob("view_*.jpg"))[:2]]
+    paths = []
+    for index, image in enumerate(images):
+        path = folder / f"cam{index}.avi"
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (112, 112))
+        assert writer.isOpened(), "OpenCV cannot write MJPG/AVI here"
+        for _ in range(frames):
+            writer.write(cv2.resize(image, (112, 112)))
+        writer.release()
+        paths.append(path)
+    return paths
+
+
+def test_interrupted_video_run_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_framesets = commands.run_framesets
+
+    def interrupted_after_one(pipeline, framesets, sink, total):  # type: ignore[no-untyped-def]
+        def first_then_ctrl_c():  # type: ignore[no-untyped-def]
+            yield next(iter(framesets))
+            raise KeyboardInterrupt
+
+        return run_framesets(pipeline, first_then_ctrl_c(), sink, total)
+
+    monkeypatch.setattr(commands, "run_framesets", interrupted_after_one)
+    videos = _write_videos(tmp_path)
+    out = tmp_path / "out"
+    assert main(["infer", *map(str, videos), "-o", str(out), *FAST]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not out.exists() and _leftovers(tmp_path) == []
+
+
+def test_checkpoint_of_random_bytes_is_a_one_line_error(
+    example_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "random.pt"
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    out = tmp_path / "out"
+    status = main(["infer", str(example_copy), "--checkpoint", str(path), "-o", str(out)])
+    error = capsys.readouterr().err
+    assert status == 1 and len(error.strip().splitlines()) == 1
+    assert error.startswith(f"hggt infer: error: checkpoint {path} is not a PyTorch or ")
+    assert len(error.replace(str(path), "")) < 150 and "weights_only" not in error
+    assert not out.exists() and _leftovers(tmp_path) == []
+
+
+def _message(name: str, *fields: object) -> object:
+    return TYPESTORE.types[name](*fields)
+
+
+def _header(stamp_ns: int, frame_id: str) -> object:
+    time = _message("builtin_interfaces/msg/Time", stamp_ns // 10**9, stamp_ns % 10**9)
+    return _message("std_msgs/msg/Header", time, frame_id)
+
+
+def _camera_info(stamp_ns: int, camera: int) -> object:
+    """A 224 x 224 calibration binned 2 x 2 to the 112 x 112 images (ROS pixel centres)."""
+    k = np.array([200.0 + 10 * camera, 0.0, 111.5, 0.0, 205.0, 110.5, 0.0, 0.0, 1.0])
+    roi = _message("sensor_msgs/msg/RegionOfInterest", 0, 0, 0, 0, False)
+    return _message(
+        "sensor_msgs/msg/CameraInfo", _header(stamp_ns, f"cam{camera}_optical"), 224, 224,
+        "plumb_bob", np.zeros(5), k, np.eye(3).reshape(-1), np.zeros(12), 2, 2, roi,
+    )  # fmt: skip
+
+
+def _write_camera_bag(path: Path, camera_info: bool = False) -> None:
     images = [cv2.imread(str(p))[..., ::-1] for p in sorted(demo_example_dir().glob("*.jpg"))]
     with Writer(path, version=8) as writer:
         connections = [
             writer.add_connection(topic, "sensor_msgs/msg/Image", typestore=TYPESTORE)
             for topic in TOPICS
         ]
+        info_topics = [topic.replace("image_raw", "camera_info") for topic in TOPICS]
+        infos = [
+            writer.add_connection(topic, "sensor_msgs/msg/CameraInfo", typestore=TYPESTORE)
+            for topic in (info_topics if camera_info else [])
+        ]
         for frame in range(3):
             for camera, connection in enumerate(connections):
                 stamp_ns = 1_000_000_000 + frame * 100_000_000 + camera * 2_000_000
                 rgb = np.ascontiguousarray(cv2.resize(images[camera + frame], (112, 112)))
                 step, data = encode_image(rgb, "rgb8")
-                message = TYPESTORE.types["sensor_msgs/msg/Image"](
-                    TYPESTORE.types["std_msgs/msg/Header"](
-                        TYPESTORE.types["builtin_interfaces/msg/Time"](
-                            stamp_ns // 10**9, stamp_ns % 10**9
-                        ),
-                        f"cam{camera}_optical",
-                    ),
-                    112,
-                    112,
-                    "rgb8",
-                    0,
-                    step,
-                    np.frombuffer(data, np.uint8),
-                )
+                message = _message(
+                    "sensor_msgs/msg/Image", _header(stamp_ns, f"cam{camera}_optical"),
+                    112, 112, "rgb8", 0, step, np.frombuffer(data, np.uint8),
+                )  # fmt: skip
+                if infos:
+                    info = TYPESTORE.serialize_cdr(
+                        _camera_info(stamp_ns, camera), infos[0].msgtype
+                    )
+                    writer.write(infos[camera], stamp_ns, info)
                 writer.write(
                     connection,
                     stamp_ns,
@@ -204,6 +333,55 @@ def test_bag_without_the_topics_names_what_it_has(
     assert status == 1
     assert "/cam9" in error and "/cam0/image_raw" in error
     assert not (tmp_path / "o").exists()
+
+
+def _recording_results(monkeypatch: pytest.MonkeyPatch) -> list[HandResult]:
+    """Every HandResult the ``hggt`` command computes, as it is computed."""
+    recorded: list[HandResult] = []
+    run_framesets = commands.run_framesets
+
+    def recording(pipeline, framesets, sink, total):  # type: ignore[no-untyped-def]
+        def record(index, frameset, results):  # type: ignore[no-untyped-def]
+            recorded.extend(results)
+            sink(index, frameset, results)
+
+        return run_framesets(pipeline, framesets, record, total)
+
+    monkeypatch.setattr(commands, "run_framesets", recording)
+    return recorded
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["known-intrinsics", "estimated"])
+def test_bag_reads_the_camera_info_beside_each_image_topic(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    known: bool,
+) -> None:
+    _write_camera_bag(tmp_path / "in_bag", camera_info=True)
+    results = _recording_results(monkeypatch)
+    args = ["bag", str(tmp_path / "in_bag"), "--topics", *TOPICS, "-o", str(tmp_path / "o")]
+    assert main([*args, *FAST, *(["--known-intrinsics"] if known else [])]) == 0
+    assert len(results) == 3 and all(len(result.cameras) == 2 for result in results)
+    for result in results:
+        for index, camera in enumerate(result.cameras):
+            # The node's conversion: +0.5 px to this project's pixel centres, then binning.
+            expected = [[100.0 + 5 * index, 0.0, 56.0], [0.0, 102.5, 55.5], [0.0, 0.0, 1.0]]
+            assert np.allclose(camera.intrinsics, expected) == known
+    printed = capsys.readouterr().out
+    assert "camera_info: /cam0/camera_info, /cam1/camera_info;" in printed
+    assert ("reported as known intrinsics" in printed) == known
+
+
+def test_bag_without_camera_info_says_known_intrinsics_do_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_camera_bag(tmp_path / "in_bag")
+    args = ["bag", str(tmp_path / "in_bag"), "--topics", *TOPICS, "-o", str(tmp_path / "o")]
+    assert main([*args, *FAST, "--known-intrinsics"]) == 0
+    assert "camera_info: none in the bag, so --known-intrinsics has no effect" in (
+        capsys.readouterr().out
+    )
 
 
 @pytest.mark.slow

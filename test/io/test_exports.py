@@ -17,6 +17,7 @@ import torch
 from hggt_core.geometry.pose_encoding import pose_encoding_to_extrinsics_intrinsics
 from hggt_core.io.exports import (
     load_npz,
+    result_to_json,
     save_json,
     save_npz,
     save_obj,
@@ -193,6 +194,18 @@ def test_json_schema_values_and_nan_as_null(tmp_path: Path, make_result: MakeRes
 
     save_json(tmp_path / "small.json", [result], include_vertices=False)
     assert "vertices" not in _strict_json((tmp_path / "small.json").read_text())["results"][0]
+
+
+def test_one_result_as_json_is_the_files_entry_with_null_for_nan(
+    tmp_path: Path, make_result: MakeResult
+) -> None:
+    result, _ = make_result(3, 2)
+    result.cameras[1].joints_2d[5] = np.nan
+    save_json(tmp_path / "r.json", [result], include_vertices=False)
+    [entry] = _strict_json((tmp_path / "r.json").read_text(encoding="utf-8"))["results"]
+    line = json.dumps(result_to_json(result, include_vertices=False), allow_nan=False)
+    assert json.loads(line) == entry
+    assert entry["cameras"][1]["joints_2d"][5] == [None, None]
 
 
 def _read_obj(path: Path) -> tuple[np.ndarray, np.ndarray]:

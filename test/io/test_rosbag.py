@@ -29,6 +29,8 @@ ENCODINGS = ("rgb8", "bgr8", "mono8", "png")
 FRAMES = 6
 H, W = 24, 32
 K0 = np.array([[40.0, 0.0, 16.0], [0.0, 41.0, 12.0], [0.0, 0.0, 1.0]])
+K0_PUBLISHED = np.array([[40.0, 0.0, 16.5], [0.0, 41.0, 12.5], [0.0, 0.0, 1.0]])
+"""K0 with the top-left pixel centre at (0.5, 0.5), as the node converts camera_info."""
 SYNC = SyncConfig(slop_s=0.02, max_wait_s=0.05)
 MakeHandResult = Callable[..., HandResult]
 CORRUPT = {(2, 1): "garbage bytes", (4, 2): "short data"}  # (frame, camera) -> defect
@@ -130,7 +132,7 @@ def test_source_yields_synchronised_framesets(
             np.testing.assert_array_equal(view.image, _pixels(frame, camera))
             if camera == 0:
                 assert view.intrinsics is not None
-                np.testing.assert_array_equal(view.intrinsics, K0)
+                np.testing.assert_array_equal(view.intrinsics, K0_PUBLISHED)
             else:
                 assert view.intrinsics is None
     assert source.skipped_messages == 2
@@ -149,6 +151,18 @@ def test_source_reads_a_single_storage_file_and_unslashed_topics(tmp_path: Path)
     assert source.views == ("/cam0/image_raw", "/cam3/image/compressed")
     framesets = list(source)
     assert len(framesets) == FRAMES and all(len(fs.views) == 2 for fs in framesets)
+
+
+def test_the_camera_info_beside_each_image_topic_is_found(tmp_path: Path) -> None:
+    bag = _write_input_bag(tmp_path / "bag", StoragePlugin.SQLITE3)
+    found = RosbagSource(bag, list(TOPICS), None, SYNC)
+    assert found.camera_info_topics == {TOPICS[0]: "/cam0/camera_info"}
+    first = next(iter(found))
+    np.testing.assert_array_equal(first.views[0].intrinsics, K0_PUBLISHED)
+    assert all(view.intrinsics is None for view in first.views[1:])
+    none = RosbagSource(bag, list(TOPICS), {}, SYNC)
+    assert none.camera_info_topics == {}
+    assert all(view.intrinsics is None for view in next(iter(none)).views)
 
 
 def test_camera_info_of_another_image_size_is_ignored(

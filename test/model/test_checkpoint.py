@@ -3,13 +3,15 @@
 """Checkpoint loading on small files the tests write themselves."""
 
 import dataclasses
+import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
 
-from hggt_core.model import HGGT, HGGTConfig
+from hggt_core.model import HGGT, HGGTConfig, checkpoint
 from hggt_core.model.checkpoint import (
     CheckpointError,
     build_hggt_from_checkpoint,
@@ -72,6 +74,15 @@ def test_half_precision_weights_are_cast_to_the_model_dtype(
     torch.testing.assert_close(weight, state["mano_head.embed_shape.weight"].float())
 
 
+def _one_line_error(path: Path, load: object = read_checkpoint) -> str:
+    """The CheckpointError message of loading ``path``, checked to be one line naming it."""
+    with pytest.raises(CheckpointError) as error:
+        load(path)  # type: ignore[operator]
+    message = str(error.value)
+    assert len(message.splitlines()) == 1 and str(path) in message
+    return message
+
+
 def test_mismatch_lists_missing_unexpected_and_wrong_shape_keys(
     tiny_model: HGGT, tmp_path: Path
 ) -> None:
@@ -80,12 +91,46 @@ def test_mismatch_lists_missing_unexpected_and_wrong_shape_keys(
     state["mano_head.extra_token"] = torch.zeros(3)
     state["camera_head.embed_pose.bias"] = torch.zeros(5)
     torch.save(state, tmp_path / "bad.pt")
-    with pytest.raises(CheckpointError) as error:
-        load_hggt_checkpoint(_fresh_like(tiny_model), tmp_path / "bad.pt")
-    message = str(error.value)
-    assert "1 missing keys: mano_head.shape_token" in message
-    assert "1 unexpected keys: mano_head.extra_token" in message
-    assert "camera_head.embed_pose.bias: file (5,) vs model (64,)" in message
+    message = _one_line_error(
+        tmp_path / "bad.pt", lambda path: load_hggt_checkpoint(_fresh_like(tiny_model), path)
+    )
+    assert message.startswith(f"checkpoint {tmp_path / 'bad.pt'} does not fit the model: ")
+    assert "1 key missing: mano_head.shape_token;" in message
+    assert "1 key unexpected: mano_head.extra_token;" in message
+    assert "1 key with the wrong shape: camera_head.embed_pose.bias (file [5], model [64])" in (
+        message
+    )
+
+
+def test_many_missing_keys_are_counted_and_the_first_three_named(
+    tiny_model: HGGT, tmp_path: Path
+) -> None:
+    state = {k: v for k, v in tiny_model.state_dict().items() if not k.startswith("mano_head.")}
+    torch.save(state, tmp_path / "no_head.pt")
+    message = _one_line_error(
+        tmp_path / "no_head.pt", lambda path: load_hggt_checkpoint(_fresh_like(tiny_model), path)
+    )
+    missing = sorted(k for k in tiny_model.state_dict() if k.startswith("mano_head."))
+    assert f"{len(missing)} keys missing: {', '.join(missing[:3])}, ... (+{len(missing) - 3})" in (
+        message
+    )
+    assert "unexpected" not in message and "wrong shape" not in message
+
+
+def test_another_models_weights_are_refused_before_building_a_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    torch.save(
+        {"backbone.conv1.weight": torch.zeros(2), "fc.bias": torch.zeros(2)}, tmp_path / "r.pt"
+    )
+
+    def no_network(*_: object) -> HGGT:
+        raise AssertionError("a network was built for another model's weights")
+
+    monkeypatch.setattr(checkpoint, "HGGT", no_network)
+    message = _one_line_error(tmp_path / "r.pt", build_hggt_from_checkpoint)
+    assert "holds another model's weights: none of its 2 keys is an HGGT key" in message
+    assert message.endswith("its first: backbone.conv1.weight, fc.bias")
 
 
 def test_other_configuration_is_rejected(tiny_model: HGGT, tmp_path: Path) -> None:
@@ -118,25 +163,82 @@ def test_vggt_checkpoint_initialises_backbone_and_camera_head(
 def test_vggt_checkpoint_without_camera_head_is_rejected(tiny_model: HGGT, tmp_path: Path) -> None:
     state = {k: v for k, v in tiny_model.state_dict().items() if k.startswith("aggregator.")}
     torch.save(state, tmp_path / "partial.pt")
-    with pytest.raises(CheckpointError, match=r"missing keys: camera_head\."):
+    with pytest.raises(CheckpointError, match=r"keys missing: camera_head\."):
         load_vggt_checkpoint(_fresh_like(tiny_model), tmp_path / "partial.pt")
 
 
-def test_missing_file(tmp_path: Path) -> None:
+def test_missing_file_and_folder(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError, match=r"checkpoint not found: .*absent\.pt"):
         read_checkpoint(tmp_path / "absent.pt")
+    (tmp_path / "weights.pt").mkdir()
+    assert _one_line_error(tmp_path / "weights.pt").endswith("weights.pt is a folder, not a file")
 
 
-@pytest.mark.parametrize("name", ["cut.pt", "cut.safetensors"])
-def test_corrupt_file(tiny_model: HGGT, tmp_path: Path, name: str) -> None:
+def _random_bytes(path: Path) -> None:
+    path.write_bytes(torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(1),
+                                   dtype=torch.uint8).numpy().tobytes())  # fmt: skip
+
+
+def _numpy_archive(path: Path) -> None:
+    with path.open("wb") as stream:
+        np.savez(stream, w=np.zeros(3))
+
+
+@pytest.mark.parametrize(
+    ("name", "write", "problem"),
+    [
+        ("random.pt", _random_bytes, "is not a PyTorch or safetensors file"),
+        ("random.pth", _random_bytes, "is not a PyTorch or safetensors file"),
+        ("random.safetensors", _random_bytes, "is not a PyTorch or safetensors file"),
+        ("empty.pt", lambda path: path.write_bytes(b""), "is empty (0 bytes)"),
+        (
+            "lfs.safetensors",
+            lambda path: path.write_text("version https://git-lfs.github.com/spec/v1\n"),
+            "a Git LFS pointer, not the weights",
+        ),
+        (
+            "page.pt",
+            lambda path: path.write_text("<!DOCTYPE html><html>Not found</html>"),
+            "a web page",
+        ),
+        (
+            "pickle.pt",
+            lambda path: path.write_bytes(pickle.dumps({"w": [1.0]})),
+            "a plain Python pickle",
+        ),
+        ("notes.pt", lambda path: path.write_text("my weights\n"), "it starts with 'my weights'"),
+        (
+            "arrays.pt",
+            _numpy_archive,
+            "a zip archive without the data.pkl of a PyTorch file",
+        ),
+    ],
+)
+def test_files_that_are_no_checkpoint_say_so_in_one_line(
+    tmp_path: Path, name: str, write: object, problem: str
+) -> None:
+    write(tmp_path / name)  # type: ignore[operator]
+    message = _one_line_error(tmp_path / name)
+    assert problem in message and len(message.replace(str(tmp_path), "")) < 120
+    assert "weights_only" not in message and "objects other than tensors" not in message
+
+
+@pytest.mark.parametrize("name", ["cut.pt", "cut.safetensors", "cut_legacy.pt"])
+def test_truncated_file(tiny_model: HGGT, tmp_path: Path, name: str) -> None:
     path = tmp_path / name
-    if path.suffix == ".pt":
-        torch.save(tiny_model.state_dict(), path)
-    else:
+    if name == "cut.safetensors":
         save_file(dict(tiny_model.state_dict()), str(path))
-    path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(CheckpointError, match="corrupt"):
-        read_checkpoint(path)
+    else:
+        legacy = name == "cut_legacy.pt"
+        torch.save(tiny_model.state_dict(), path, _use_new_zipfile_serialization=not legacy)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    assert " is truncated: " in _one_line_error(path)
+
+
+def test_damaged_safetensors_header(tmp_path: Path) -> None:
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes((12).to_bytes(8, "little") + b"{not json!!}" + bytes(16))
+    assert _one_line_error(path).endswith("is damaged: its header is not JSON")
 
 
 class _Payload:
@@ -145,8 +247,18 @@ class _Payload:
 
 def test_pickled_objects_are_refused(tmp_path: Path) -> None:
     torch.save({"weight": torch.zeros(2), "payload": _Payload()}, tmp_path / "evil.pt")
-    with pytest.raises(CheckpointError, match="refused"):
-        read_checkpoint(tmp_path / "evil.pt")
+    message = _one_line_error(tmp_path / "evil.pt")
+    assert "holds pickled Python objects other than tensors (first: " in message
+    assert "_Payload), which are never loaded" in message
+
+
+def test_the_format_is_read_from_the_content_not_the_suffix(
+    tiny_model: HGGT, tmp_path: Path
+) -> None:
+    save_file(dict(tiny_model.state_dict()), str(tmp_path / "weights.pt"))
+    other = _fresh_like(tiny_model)
+    load_hggt_checkpoint(other, tmp_path / "weights.pt")
+    _assert_same_predictions(other, tiny_model)
 
 
 def test_non_tensor_content_is_rejected(tmp_path: Path) -> None:

@@ -14,8 +14,10 @@ ROS test environment (HGGT_ROS_ENV, set by .ros-install/env.sh) that fails inste
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -109,6 +111,7 @@ def _write_params(tmp_path: Path) -> Path:
         f"    cameras.names: [{', '.join(CAMERAS)}]\n"
         f"    cameras.topics: [{', '.join(TOPICS)}]\n"
         f"    model.checkpoint: {checkpoint}\n"
+        "    engine.kind: torch\n"
         "    model.crop_size: 112\n"
         "    detector.mode: crop\n"
         "    sync.slop_s: 0.02\n"
@@ -339,6 +342,13 @@ def test_node_end_to_end(node_process: tuple[subprocess.Popen[str], int]) -> Non
     pipeline = _values(final[f"{NODE}: pipeline"])
     assert "cam2" in pipeline["views missing"] and "cam2" not in pipeline["views used"]
     assert (pipeline["engine"], pipeline["device"]) == ("torch", "cpu")
+    # Age at publish (now - image stamp) covers at least the inference; the rate counts outputs.
+    age_ms = float(pipeline["age at publish mean (ms)"])
+    assert float(pipeline["inference time mean (ms)"]) < age_ms < 5000.0
+    assert float(pipeline["age at publish max (ms)"]) >= age_ms
+    assert 1.0 < float(pipeline["output rate (Hz)"]) < 20.0
+    assert int(pipeline["framesets published"]) >= 3
+    assert pipeline["tracker"] == "off (detector.mode crop)"
     for status in diagnostics:
         values = _values(_statuses(status)[f"{NODE}: pipeline"])
         assert int(values["framesets pending"]) <= 1
@@ -360,3 +370,44 @@ def test_node_refuses_invalid_parameters_at_start_up(ros: None) -> None:
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "cannot start: parameter 'sync.slop_s' must be >= 0, got -0.5" in result.stderr
+
+
+def test_node_in_a_namespace_moves_its_outputs_and_logs_through_ros(
+    ros: None, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Outputs follow the namespace (/tf and /diagnostics stay global); core logs go via ROS."""
+    import rclpy
+    import rclpy.context
+    from rclpy.parameter import Parameter
+
+    from hggt_ros.node import HggtNode
+
+    context = rclpy.context.Context()
+    rclpy.init(context=context, domain_id=random.randrange(1, 101))
+    try:
+        overrides = [Parameter("engine.kind", value="torch"),
+                     Parameter("cameras.names", value=["left", "right"])]  # fmt: skip
+        node = HggtNode(context=context, namespace="rig", parameter_overrides=overrides)
+        try:
+            published = {publisher.topic_name for publisher in node.publishers}
+            subscribed = {subscription.topic_name for subscription in node.subscriptions}
+            route_handlers = list(logging.getLogger("hggt_core").handlers)
+        finally:
+            node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
+    outputs = {"/rig/hand/mano", "/rig/hand/right/joints", "/rig/hand/left/joints",
+               "/rig/hand/markers"}  # fmt: skip
+    assert outputs | {"/tf", "/tf_static", "/diagnostics"} <= published
+    assert not any(topic.startswith("/hand/") for topic in published)
+    assert {"/rig/left/image_raw", "/rig/right/image_raw"} <= subscribed
+    # The core's "no MANO folder" warning arrives as a ROS log line of the node's logger, once.
+    assert len(route_handlers) == 1 and logging.getLogger("hggt_core").handlers == []
+    stderr = capfd.readouterr().err
+    warning = re.compile(
+        r"^\[WARN\] \[[\d.]+\] \[rig\.hggt_node\.hggt_core\.pipeline\.factory\]: "
+        r"no MANO folder given",
+        re.MULTILINE,
+    )
+    assert len(warning.findall(stderr)) == 1, stderr
+    assert stderr.count("no MANO folder given") == 1, stderr

@@ -140,7 +140,7 @@ def test_camera_info_topic_sits_beside_the_image_topic(topic: str, info: str) ->
         ({"model.crop_size": 100}, "'model.crop_size' must be 0 or a multiple of 14"),
         ({"model.checkpoint": "/nonexistent/w.pt"}, "'model.checkpoint' must be an existing"),
         ({"model.mano_dir": "/nonexistent"}, "'model.mano_dir' must be an existing folder"),
-        ({"engine.kind": "tensorflow"}, "'engine.kind' must be one of ['torch'"),
+        ({"engine.kind": "tensorflow"}, "'engine.kind' must be one of ['auto'"),
         ({"engine.device": "gpu0"}, "'engine.device' must be cpu, cuda"),
         ({"engine.precision": "fp16"}, "'engine.precision' must be fp32 unless"),
         ({"detector.mode": "boxes"}, "'detector.mode' must be one of"),

@@ -14,14 +14,12 @@ import pytest
 
 from hggt_core.io.ros_schema import TransformSpec
 from hggt_core.pipeline.camera_average import AverageConfig
-from hggt_core.pipeline.sync import SyncedSet, SyncStats, ViewStats
+from hggt_core.pipeline.sync import ViewStats
 from hggt_ros.worker import (
     CameraMonitor,
     LatestWinsWorker,
     RateMeter,
     StaticCameraFrames,
-    WorkerStats,
-    pipeline_health,
 )
 
 
@@ -131,28 +129,6 @@ def test_camera_monitor_reports_silence_stops_and_bad_input() -> None:
     assert health.values["bad images"] == 1
     health = camera.health(3.5, 1.0, _view_stats())
     assert (health.level, health.message) == ("warn", "stopped: no image for 1.5 s")
-
-
-def _worker_stats(failed: int = 0) -> WorkerStats:
-    return WorkerStats(10, 8, 2, failed, 0, False, 0.05, 0.09)
-
-
-def test_pipeline_health_reports_counters_views_and_problems() -> None:
-    sync = SyncStats((_view_stats("cam0"), _view_stats("cam1")), 9, 3, 0)
-    synced: SyncedSet[None] = SyncedSet(1.0, (("cam0", 1.0, None),), ("cam1",), 0.004)
-    identity = {"engine": "torch", "device": "cpu"}
-    health = pipeline_health(_worker_stats(), sync, (synced, 1), 4, True, identity)
-    assert (health.level, health.message) == ("ok", "8 framesets processed")
-    values = health.values
-    assert values["engine"] == "torch" and values["device"] == "cpu"
-    assert values["framesets dropped (latest wins)"] == 2
-    assert values["framesets dropped (rate limit)"] == 4
-    assert values["inference latency mean (ms)"] == pytest.approx(50.0)
-    assert values["views used"] == "cam0" and values["views missing"] == "cam1"
-    assert values["sync spread (ms)"] == pytest.approx(4.0)
-    assert values["sync buffered images"] == 4 and values["sync partial sets"] == 3
-    assert pipeline_health(_worker_stats(), sync, None, 0, False, identity).level == "warn"
-    assert pipeline_health(_worker_stats(1), sync, None, 0, True, identity).level == "error"
 
 
 def _camera_spec(yaw_rad: float, x_m: float) -> TransformSpec:

@@ -13,8 +13,16 @@ import torch
 
 from hggt_core.geometry.rotations import axis_angle_to_matrix
 from hggt_core.mano.layer import ManoLayer
+from hggt_core.metrics import evaluate_hand, reproject_to_intrinsics
+from hggt_core.model.hggt import HGGT, HGGTConfig
 from training.data.sample import HandBatch
-from training.eval import ALL_VIEWS, MetricAccumulator, Predictions, format_table
+from training.eval import (
+    ALL_VIEWS,
+    MetricAccumulator,
+    Predictions,
+    format_table,
+    model_predictor,
+)
 from training.sampler import right_hand_mano
 
 
@@ -113,7 +121,8 @@ def test_groups_by_dataset_and_view_count_with_a_pooled_row(mano: ManoLayer) -> 
     assert reports[3].hand.num_samples == 4
     assert reports[3].hand.mpjpe_mm == pytest.approx(10.0, rel=1e-4)  # (0 + 20 mm) / 2
     table = format_table(reports)
-    assert "synthetic" in table and "all" in table and len(table.splitlines()) == 6
+    assert "synthetic" in table and "all" in table and len(table.splitlines()) == 7
+    assert "RR-J(o)" in table.splitlines()[0] and "*_orig" in table.splitlines()[-1]
     assert json.loads(json.dumps([asdict(item) for item in reports]))[0]["dataset"] == "ho3d"
 
 
@@ -125,3 +134,91 @@ def test_vertices_are_skipped_without_mano_labels(mano: ManoLayer) -> None:
     (report,) = accumulator.report()
     assert report.hand.rr_mpvpe_mm is None
     assert report.hand.rr_mpjpe_mm == pytest.approx(0.0, abs=1e-3)
+
+
+K_TRUE = torch.tensor([[120.0, 0.0, 7.0], [0.0, 120.0, 7.0], [0.0, 0.0, 1.0]])
+K_PREDICTED = torch.tensor([[200.0, 0.0, 7.5], [0.0, 190.0, 6.0], [0.0, 0.0, 1.0]])
+
+
+def _with_predicted_intrinsics(batch: HandBatch, mano: ManoLayer) -> Predictions:
+    """A prediction that is exact once reprojected from K_PREDICTED to the true K."""
+    exact = _exact(batch, mano)
+    count, num_views = batch.images.shape[:2]
+    k_predicted = K_PREDICTED.expand(count, num_views, 3, 3)
+
+    def seen_with_predicted_k(points: torch.Tensor) -> torch.Tensor:
+        return reproject_to_intrinsics(points, batch.intrinsics[:, 0], k_predicted[:, 0])
+
+    return replace(
+        exact,
+        joints=seen_with_predicted_k(exact.joints),
+        vertices=seen_with_predicted_k(exact.vertices),
+        intrinsics=k_predicted,
+    )
+
+
+def test_headline_errors_are_those_of_the_hand_reprojected_to_the_true_intrinsics(
+    mano: ManoLayer,
+) -> None:
+    batch = replace(_batch(mano, 2), intrinsics=K_TRUE.expand(3, 2, 3, 3))
+    predicted = _with_predicted_intrinsics(batch, mano)
+    accumulator = MetricAccumulator(mano)
+    accumulator.add(batch, predicted)
+    (report,) = accumulator.report()
+    assert report.num_corrected == 3
+    assert report.hand.mpjpe_mm == pytest.approx(0.0, abs=1e-3)
+    assert report.hand.rr_mpjpe_mm == pytest.approx(0.0, abs=1e-3)
+    assert report.hand.pa_mpvpe_mm == pytest.approx(0.0, abs=1e-3)
+    with torch.no_grad():
+        truth = mano.forward_theta(batch.hand_pose, batch.betas, batch.transl)
+    as_predicted = evaluate_hand(
+        predicted.joints, truth.joints, predicted.vertices, truth.vertices
+    )
+    assert report.hand_orig == as_predicted
+    # The predicted focal length is 1.6x / 1.58x the true one: the hand is that much deeper.
+    assert as_predicted.mpjpe_mm > 250.0 and as_predicted.rr_mpjpe_mm > 5.0
+    assert json.loads(json.dumps(asdict(report)))["hand_orig"]["rr_mpjpe_mm"] > 5.0
+
+
+def test_samples_without_calibrated_cameras_are_not_corrected(mano: ManoLayer) -> None:
+    batch = replace(
+        _batch(mano, 1),
+        intrinsics=K_TRUE.expand(3, 1, 3, 3),
+        has_cameras=torch.tensor([True, False, False]),
+    )
+    predicted = _with_predicted_intrinsics(batch, mano)
+    accumulator = MetricAccumulator(mano)
+    accumulator.add(batch, predicted)
+    (report,) = accumulator.report()
+    assert report.num_corrected == 1
+    assert 0.0 < report.hand.rr_mpjpe_mm < report.hand_orig.rr_mpjpe_mm
+
+
+def test_predictions_without_a_pixel_to_keep_are_not_corrected(mano: ManoLayer) -> None:
+    batch = replace(_batch(mano, 2), intrinsics=K_TRUE.expand(3, 2, 3, 3))
+    predicted = _with_predicted_intrinsics(batch, mano)
+    behind = predicted.joints.clone()
+    behind[0, :, 2] *= -1.0  # sample 0: the hand behind camera 0
+    k_predicted = predicted.intrinsics.clone()  # type: ignore[union-attr]
+    k_predicted[1, :, 0, 0] = math.inf  # sample 1: an untrained network's zero field of view
+    accumulator = MetricAccumulator(mano)
+    accumulator.add(batch, replace(predicted, joints=behind, intrinsics=k_predicted))
+    (report,) = accumulator.report()
+    assert report.num_corrected == 1
+    assert math.isfinite(report.hand.rr_mpjpe_mm) and math.isfinite(report.hand.pa_mpvpe_mm)
+    assert report.hand.rr_mpjpe_mm < report.hand_orig.rr_mpjpe_mm
+
+
+def test_model_predictions_carry_the_intrinsics_the_correction_needs(mano: ManoLayer) -> None:
+    torch.manual_seed(0)
+    config = HGGTConfig(
+        img_size=28, embed_dim=32, depth=1, num_heads=2, patch_embed="conv",
+        head_trunk_depth=1, head_num_heads=2, num_iterations=1,
+    )  # fmt: skip
+    batch = replace(_batch(mano, 2, count=2), images=torch.rand(2, 2, 3, 28, 42))
+    predicted = model_predictor(HGGT(config), mano)(batch)
+    assert predicted.intrinsics is not None and predicted.intrinsics.shape == (2, 2, 3, 3)
+    # VGGT's decoding puts the principal point at the centre of the input image.
+    torch.testing.assert_close(
+        predicted.intrinsics[..., :2, 2], torch.tensor([21.0, 14.0]).expand(2, 2, 2)
+    )

@@ -1,0 +1,272 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""FrameSet -> HandResult with the landmark engine: landmarks, cameras from the hand, MANO.
+
+Per view, a landmark source (MediaPipe's hand landmarker) gives each hand's 21 image landmarks
+and 21 metric world landmarks. Per hand (at most one per side), the views that see it are fused:
+the cameras are estimated from the hand itself, the joints triangulated and refined
+(:func:`hggt_core.geometry.hand_cameras.fuse_views`), and MANO is fitted to the fused joints and
+the landmarks (:class:`hggt_core.mano.fit.ManoFitter`), warm-started from the previous
+frameset. The result is the HGGT engine's :class:`~hggt_core.pipeline.types.HandResult`, in the
+frame of the first view (in frameset order) that sees the hand, so every sink, topic and filter
+serves both engines unchanged.
+
+Intrinsics: a view's known K (``View.intrinsics``, from camera_info) is used in the solve;
+otherwise a pinhole with the principal point at the image centre and the configured horizontal
+field of view.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from hggt_core.geometry.hand_cameras import FusedHand, FusionConfig, ViewObservation, fuse_views
+from hggt_core.landmarks.landmarker import HandLandmarks
+from hggt_core.mano.fit import ManoFit, ManoFitConfig, ManoFitter, ProjectedView
+from hggt_core.mano.layer import ManoLayer
+from hggt_core.pipeline.crop import square_crop_transform
+from hggt_core.pipeline.filters import FilterConfig, HandFilter
+from hggt_core.pipeline.localise import HAND_SIDES, box_around_points
+from hggt_core.pipeline.types import FloatArray, FrameSet, HandResult, HandSide, View, ViewCamera
+
+_LOG = logging.getLogger(__name__)
+# MediaPipe's landmark model reads a 224-pixel square around the hand; the reported crop (for
+# the pose encoding of exports) is that square, with the model's own margin.
+_CROP_SIZE = 224
+_CROP_MARGIN = 1.5
+
+
+class LandmarkSource(Protocol):
+    """Hand landmarks of every view of a frameset (e.g. :class:`MultiViewLandmarker`)."""
+
+    def detect(self, frameset: FrameSet) -> Mapping[str, Sequence[HandLandmarks]]:
+        """View name -> the hands found in it (at most one per side)."""
+        ...
+
+    def close(self) -> None:
+        """Release the detector."""
+        ...
+
+
+@dataclass(frozen=True)
+class LandmarkPredictorConfig:
+    """Settings of :class:`LandmarkPredictor`."""
+
+    fov_deg: float = 60.0
+    """Horizontal field of view assumed for a view without known intrinsics (degrees)."""
+    min_views: int = 1
+    """Hands seen in fewer views are skipped."""
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    """Camera estimation, triangulation and refinement settings."""
+    fit: ManoFitConfig = field(default_factory=ManoFitConfig)
+    """MANO fitting settings."""
+    temporal_filter: FilterConfig | None = None
+    """One-Euro smoothing of the results (for teleoperation); None disables it."""
+
+    def __post_init__(self) -> None:
+        if not 1.0 <= self.fov_deg <= 170.0:
+            raise ValueError(f"fov_deg must lie in [1, 170], got {self.fov_deg}")
+        if self.min_views < 1:
+            raise ValueError(f"min_views must be at least 1, got {self.min_views}")
+
+
+@dataclass
+class _Track:
+    """What one side's previous frameset left for warm starts."""
+
+    views: tuple[str, ...]
+    fused: FusedHand
+    fit: ManoFit
+
+
+def prior_intrinsics(width: int, height: int, fov_deg: float) -> FloatArray:
+    """[3, 3] K of a W x H image with the given horizontal field of view, centred."""
+    focal = 0.5 * width / math.tan(math.radians(fov_deg) / 2.0)
+    return np.array([[focal, 0.0, 0.5 * width], [0.0, focal, 0.5 * height], [0.0, 0.0, 1.0]])
+
+
+class LandmarkPredictor:
+    """Reconstructs every hand of a frameset from landmarks (see the module docstring).
+
+    Args:
+        landmarks: the per-view landmark source; closed by :meth:`close`.
+        mano_right: right-hand MANO layer (``use_pca=False``, ``flat_hand_mean=False``).
+        mano_left: left-hand MANO layer, the mirror of the right one.
+        config: settings (defaults: :class:`LandmarkPredictorConfig`).
+    """
+
+    def __init__(
+        self,
+        landmarks: LandmarkSource,
+        mano_right: ManoLayer,
+        mano_left: ManoLayer,
+        config: LandmarkPredictorConfig | None = None,
+    ) -> None:
+        self.config = config or LandmarkPredictorConfig()
+        self.landmarks = landmarks
+        self.mano_right = mano_right
+        self.mano_left: ManoLayer | None = mano_left
+        self._fitters = {
+            "right": ManoFitter(mano_right, self.config.fit),
+            "left": ManoFitter(mano_left, self.config.fit),
+        }
+        filter_config = self.config.temporal_filter
+        self._filter = HandFilter(filter_config) if filter_config is not None else None
+        self._tracks: dict[HandSide, _Track] = {}
+
+    def reset(self) -> None:
+        """Forget the warm starts and the filter history."""
+        self._tracks = {}
+        if self._filter is not None:
+            self._filter.reset()
+
+    def close(self) -> None:
+        """Release the landmark detector."""
+        self.landmarks.close()
+
+    def __call__(self, frameset: FrameSet) -> list[HandResult]:
+        """Reconstruct every hand of a frameset.
+
+        Returns:
+            One result per hand seen in at least ``min_views`` views (right first); each
+            carries ``frameset.stamp_s``. ``timings_s`` has "landmarks" (the whole frameset),
+            "fusion", "fit" and "filter" (0 when off), in seconds.
+        """
+        start = time.perf_counter()
+        found = self.landmarks.detect(frameset)
+        landmarks_s = time.perf_counter() - start
+        results = []
+        hands = group_by_hand(frameset.views, found)
+        for side in HAND_SIDES:
+            result = self._reconstruct(frameset, side, hands.get(side, []), landmarks_s)
+            if result is None:
+                self._tracks.pop(side, None)
+            else:
+                results.append(result)
+        return results
+
+    def _reconstruct(
+        self,
+        frameset: FrameSet,
+        side: HandSide,
+        seen: Sequence[tuple[View, HandLandmarks]],
+        landmarks_s: float,
+    ) -> HandResult | None:
+        if len(seen) < self.config.min_views:
+            return None
+        timings = {"landmarks": landmarks_s}
+        clock = time.perf_counter()
+        observations = [self._observation(view, hand) for view, hand in seen]
+        names = tuple(view.name for view, _ in seen)
+        track = self._tracks.get(side)
+        previous_fused = track.fused if track is not None and track.views == names else None
+        fused = fuse_views(observations, self.config.fusion, previous_fused)
+        timings["fusion"], clock = _lap(clock)
+        kept = [index for index, inlier in enumerate(fused.inliers) if inlier]
+        if len(kept) < self.config.min_views:
+            return None
+        projected = [
+            ProjectedView(
+                observations[i].uv,
+                observations[i].intrinsics,
+                fused.cam_from_ref[i],
+                _landmark_weights(observations[i]),
+            )
+            for i in kept
+        ]
+        fit = self._fitters[side].fit(
+            fused.joints_m,
+            previous=track.fit if track is not None else None,
+            views=projected,
+        )
+        timings["fit"], clock = _lap(clock)
+        self._tracks[side] = _Track(names, fused, fit)
+        cameras = tuple(
+            _view_camera(seen[i][0].name, observations[i], fused.cam_from_ref[i], fit.joints)
+            for i in kept
+        )
+        score = float(np.mean([seen[i][1].handedness_score for i in kept]))
+        result = HandResult(
+            stamp_s=frameset.stamp_s,
+            side=side,
+            score=score,
+            hand_pose=fit.hand_pose,
+            betas=fit.betas,
+            transl=fit.transl,
+            vertices=fit.vertices,
+            joints=fit.joints,
+            joint_rotations=fit.joint_rotations,
+            cameras=cameras,
+            views_used=tuple(names[i] for i in kept),
+        )
+        if self._filter is not None:
+            result = self._filter(result)
+        timings["filter"], _ = _lap(clock)
+        return dataclasses.replace(result, timings_s=timings)
+
+    def _observation(self, view: View, hand: HandLandmarks) -> ViewObservation:
+        height, width = view.image.shape[:2]
+        known = view.intrinsics
+        intrinsics = (
+            np.asarray(known, dtype=np.float64)
+            if known is not None
+            else prior_intrinsics(width, height, self.config.fov_deg)
+        )
+        return ViewObservation(uv=hand.uv, world_m=hand.world_m, intrinsics=intrinsics)
+
+
+def group_by_hand(
+    views: Sequence[View], found: Mapping[str, Sequence[HandLandmarks]]
+) -> dict[HandSide, list[tuple[View, HandLandmarks]]]:
+    """The detections of each hand, in frameset order.
+
+    MediaPipe reads handedness per image, and one view can get it wrong (a hand seen edge-on).
+    When no view sees two hands, the frameset holds one hand: every detection belongs to it and
+    its side is the vote of the views, weighted by their handedness scores. When a view sees
+    two, the labels tell the hands apart.
+    """
+    detections = [(view, hand) for view in views for hand in found.get(view.name, ())]
+    if any(len(found.get(view.name, ())) > 1 for view in views):
+        grouped: dict[HandSide, list[tuple[View, HandLandmarks]]] = {}
+        for view, hand in detections:
+            grouped.setdefault(hand.side, []).append((view, hand))
+        return grouped
+    if not detections:
+        return {}
+    votes = {side: 0.0 for side in HAND_SIDES}
+    for _, hand in detections:
+        votes[hand.side] += hand.handedness_score
+    side: HandSide = max(HAND_SIDES, key=lambda candidate: votes[candidate])
+    return {side: detections}
+
+
+def _landmark_weights(observation: ViewObservation) -> FloatArray:
+    if observation.weights is not None:
+        return observation.weights
+    return np.ones(len(observation.uv))
+
+
+def _view_camera(
+    name: str, observation: ViewObservation, cam_from_ref: FloatArray, joints: FloatArray
+) -> ViewCamera:
+    """The view's camera, the fitted joints projected into it, and MediaPipe's hand square."""
+    in_camera = joints @ cam_from_ref[:3, :3].T + cam_from_ref[:3, 3]
+    homogeneous = in_camera @ observation.intrinsics.T
+    joints_2d = homogeneous[:, :2] / np.maximum(homogeneous[:, 2:], 1e-9)
+    box = box_around_points(observation.uv, 1.0, square=True)
+    crop = square_crop_transform(box, _CROP_SIZE, _CROP_MARGIN, mirrored=False)
+    return ViewCamera(name, observation.intrinsics, cam_from_ref, joints_2d, crop)
+
+
+def _lap(since: float) -> tuple[float, float]:
+    """Seconds elapsed since ``since``, and the current perf_counter reading."""
+    now = time.perf_counter()
+    return now - since, now

@@ -1,0 +1,171 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The landmark engine's predictor on synthetic scenes whose landmarks are the ground truth.
+
+The landmark source here is not MediaPipe: it reads the landmarks off rendered synthetic
+scenes (projected joints, camera-aligned hand-centred world joints, plus noise), so the
+fusion, the MANO fit and the result assembly are checked against known cameras and hands.
+MediaPipe itself runs on real images in test_landmarker.py and test_real_examples.py.
+"""
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pytest
+import torch
+
+from hggt_core.landmarks.landmarker import HandLandmarks
+from hggt_core.landmarks.predictor import (
+    LandmarkPredictor,
+    LandmarkPredictorConfig,
+    group_by_hand,
+    prior_intrinsics,
+)
+from hggt_core.mano.layer import ManoLayer
+from hggt_core.mano.synthetic import make_synthetic_mano
+from hggt_core.metrics import evaluate_hand, relative_pose_errors_deg
+from hggt_core.pipeline.filters import FilterConfig
+from hggt_core.pipeline.types import FrameSet, HandSide, View
+from hggt_core.render.scene import SceneConfig, SyntheticExample, render_multiview_example
+
+SCENE = SceneConfig(crop_size=224, supersample=1, view_cone_deg=60.0)
+
+
+class SceneLandmarks:
+    """Landmarks of a synthetic example's views: the truth plus Gaussian noise."""
+
+    def __init__(
+        self,
+        example: SyntheticExample,
+        side: HandSide = "right",
+        noise_px: float = 0.0,
+        noise_m: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        self.example, self.side = example, side
+        self.noise_px, self.noise_m = noise_px, noise_m
+        self.rng = np.random.default_rng(seed)
+        self.closed = False
+        self.calls = 0
+
+    def detect(self, frameset: FrameSet) -> Mapping[str, Sequence[HandLandmarks]]:
+        self.calls += 1
+        found = {}
+        for view in self.example.views:
+            in_camera = self.example.joints @ view.cam_from_ref[:3, :3].T
+            world = in_camera - in_camera.mean(axis=0)
+            found[view.name] = [
+                HandLandmarks(
+                    side=self.side,
+                    handedness_score=0.9,
+                    uv=view.joints_2d + self.rng.normal(0.0, self.noise_px, (21, 2)),
+                    world_m=world + self.rng.normal(0.0, self.noise_m, (21, 3)),
+                )
+            ]
+        return found
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture(scope="module")
+def layers() -> tuple[ManoLayer, ManoLayer]:
+    return ManoLayer(make_synthetic_mano("right")), ManoLayer(make_synthetic_mano("left"))
+
+
+def _example(layer: ManoLayer, views: int, seed: int) -> SyntheticExample:
+    return render_multiview_example(layer, np.random.default_rng(seed), views, SCENE)
+
+
+def _errors(example: SyntheticExample, result) -> tuple[float, float, float]:
+    """RR-MPJPE, PA-MPJPE (mm) and mean relative camera rotation error (degrees)."""
+    hand = evaluate_hand(
+        torch.from_numpy(result.joints[None]), torch.from_numpy(example.joints[None])
+    )
+    predicted = np.stack([camera.cam_from_ref for camera in result.cameras])
+    truth = np.stack([view.cam_from_ref for view in example.views])
+    rotation, _ = relative_pose_errors_deg(torch.from_numpy(predicted), torch.from_numpy(truth))
+    mean_rotation = float(rotation.mean()) if rotation.numel() else 0.0
+    return hand.rr_mpjpe_mm, hand.pa_mpjpe_mm, mean_rotation
+
+
+@pytest.mark.parametrize("views", [1, 2, 4])
+def test_exact_landmarks_give_the_scene_back(layers, views: int) -> None:
+    example = _example(layers[0], views, seed=views)
+    predictor = LandmarkPredictor(SceneLandmarks(example), *layers)
+    [result] = predictor(example.frameset(stamp_s=3.5, with_intrinsics=True))
+    rr_mm, pa_mm, rotation_deg = _errors(example, result)
+    assert rr_mm < 4.0 and pa_mm < 4.0 and rotation_deg < 0.5
+    # Metric: the hand sits where it is, not only in the right shape (joints in camera 0).
+    assert np.linalg.norm(result.joints[0] - example.joints[0]) < 0.01
+    assert result.stamp_s == 3.5 and result.side == "right"
+    assert result.views_used == tuple(view.name for view in example.views)
+    assert result.hand_pose.shape == (48,) and result.betas.shape == (10,)
+    assert result.vertices.shape == (778, 3) and result.joint_rotations.shape == (21, 3, 3)
+    for camera, view in zip(result.cameras, example.views, strict=True):
+        assert np.abs(camera.joints_2d - view.joints_2d).max() < 3.0
+    assert set(result.timings_s) == {"landmarks", "fusion", "fit", "filter"}
+
+
+def test_noisy_uncalibrated_views_stay_close(layers) -> None:
+    example = _example(layers[0], 4, seed=11)
+    source = SceneLandmarks(example, noise_px=2.0, noise_m=0.005, seed=1)
+    config = LandmarkPredictorConfig(fov_deg=60.0)
+    [result] = LandmarkPredictor(source, *layers, config)(example.frameset())
+    rr_mm, pa_mm, rotation_deg = _errors(example, result)
+    assert pa_mm < 10.0 and rotation_deg < 10.0
+    assert rr_mm < 25.0
+
+
+def test_the_prior_intrinsics_are_used_without_camera_info(layers) -> None:
+    example = _example(layers[0], 2, seed=3)
+    config = LandmarkPredictorConfig(fov_deg=50.0)
+    [result] = LandmarkPredictor(SceneLandmarks(example), *layers, config)(example.frameset())
+    expected = prior_intrinsics(SCENE.crop_size, SCENE.crop_size, 50.0)
+    for camera in result.cameras:
+        np.testing.assert_allclose(camera.intrinsics, expected)
+
+
+def test_left_hands_use_the_left_model(layers) -> None:
+    example = _example(layers[1], 2, seed=5)
+    source = SceneLandmarks(example, side="left")
+    [result] = LandmarkPredictor(source, *layers)(example.frameset(with_intrinsics=True))
+    rr_mm, _, rotation_deg = _errors(example, result)
+    assert result.side == "left" and rr_mm < 4.0 and rotation_deg < 0.5
+
+
+def test_too_few_views_and_warm_starts(layers) -> None:
+    example = _example(layers[0], 2, seed=7)
+    source = SceneLandmarks(example)
+    config = LandmarkPredictorConfig(min_views=3)
+    assert LandmarkPredictor(source, *layers, config)(example.frameset()) == []
+    predictor = LandmarkPredictor(
+        source, *layers, LandmarkPredictorConfig(temporal_filter=FilterConfig())
+    )
+    first = predictor(example.frameset(0.0, with_intrinsics=True))[0]
+    second = predictor(example.frameset(0.033, with_intrinsics=True))[0]
+    np.testing.assert_allclose(second.joints, first.joints, atol=2e-3)
+    predictor.close()
+    assert source.closed
+
+
+def _detection(side: HandSide, score: float) -> HandLandmarks:
+    return HandLandmarks(side, score, np.zeros((21, 2)), np.zeros((21, 3)))
+
+
+def test_one_hand_per_view_is_one_hand_whose_side_the_views_vote() -> None:
+    image = np.zeros((8, 8, 3), np.uint8)
+    views = [View(name, 0.0, image) for name in ("a", "b", "c")]
+    found = {
+        "a": [_detection("right", 0.9)],
+        "b": [_detection("left", 0.64)],
+        "c": [_detection("right", 0.8)],
+    }
+    grouped = group_by_hand(views, found)
+    assert list(grouped) == ["right"]
+    assert [view.name for view, _ in grouped["right"]] == ["a", "b", "c"]
+    found["a"].append(_detection("left", 0.9))
+    grouped = group_by_hand(views, found)
+    assert [view.name for view, _ in grouped["right"]] == ["a", "c"]
+    assert [view.name for view, _ in grouped["left"]] == ["a", "b"]
+    assert group_by_hand(views, {}) == {}

@@ -1,0 +1,334 @@
+# Copyright 2026 The HGGT-ROS Authors
+# SPDX-License-Identifier: Apache-2.0
+"""The user's own commands, for real: ``colcon build``, ``ros2 launch``, ``ros2 param``, Ctrl-C.
+
+A colcon workspace holds the checkout (``src/hggt_ros`` -> the repository) and is built by a
+colcon from its own virtual environment, as many users run it (so the installed ``hggt_node``
+must not carry colcon's interpreter). Then, with the real ROS 2 Jazzy CLI:
+
+* ``ros2 launch hggt_ros multi_cam.launch.py cameras:="[cam0, cam1, cam2]" engine:=torch``;
+  images go out on ``/cam0..2/image_raw`` and ``/hand/mano`` must come back for every
+  frameset (it is published with or without a hand); ``ros2 param set`` changes a run-time
+  parameter; SIGINT to the launch's process group (what Ctrl-C sends) ends it with status 0
+  and leaves no process; the node's log (redirected) has no colour codes and carries the
+  core's warnings as ROS log lines.
+* ``use_rviz:=true`` without RViz fails at once, saying why, and starts nothing; with RViz
+  (an ament index entry stands in for it), the launch writes an RViz configuration for its
+  cameras, namespace and reference frame.
+
+Needs ../shared/ros beside the checkout (the ros2 CLI wheels), installed by
+tools/setup_ros_env.sh with colcon; skipped without it, saying so. Inside the ROS test
+environment (HGGT_ROS_ENV set) with ../shared/ros present, a missing piece fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+yaml = pytest.importorskip("yaml", reason="PyYAML comes with the ROS environment (launch)")
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_ROS = REPO.parent / "shared" / "ros"
+PREFIX = REPO / ".ros-install"
+CLI_ENV = PREFIX / "cli" / "env.sh"
+COLCON = PREFIX / "colcon" / "bin" / "colcon"
+CAMERAS = ("cam0", "cam1", "cam2")
+FRAMESETS = 3
+HEIGHT, WIDTH = 48, 64
+START_TIMEOUT_S = 90.0
+OUTPUT_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A built colcon workspace and the environment to run ``ros2`` in it."""
+
+    root: Path
+    env: dict[str, str]
+
+
+def _unavailable(message: str) -> None:
+    if os.environ.get("HGGT_ROS_ENV"):
+        pytest.fail(f"inside the ROS test environment (HGGT_ROS_ENV is set): {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """``colcon build`` of a workspace holding the checkout; the environment of its setup.bash."""
+    if not SHARED_ROS.is_dir():
+        pytest.skip(f"{SHARED_ROS} is absent: the ros2 CLI (launch, ros2cli) comes from there")
+    if not (CLI_ENV.is_file() and COLCON.is_file()):
+        _unavailable(f"{CLI_ENV} or {COLCON} is missing: run tools/setup_ros_env.sh")
+    root = tmp_path_factory.mktemp("colcon_ws")
+    (root / "src").mkdir()
+    (root / "src" / "hggt_ros").symlink_to(REPO, target_is_directory=True)
+    build = subprocess.run(
+        [str(COLCON), "build"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout + build.stderr
+    # The user's shell: the ROS environment, then the workspace's setup.bash.
+    script = f". '{CLI_ENV}' && . '{root}/install/setup.bash' && env -0"
+    shell = subprocess.run(["bash", "-c", script], capture_output=True, timeout=60, check=True)
+    env = dict(item.split("=", 1) for item in shell.stdout.decode().split("\0") if "=" in item)
+    env["ROS_DOMAIN_ID"] = str(random.randrange(1, 101))
+    env["ROS_LOG_DIR"] = str(root / "ros_log")
+    return Workspace(root, env)
+
+
+def _session(leader: int) -> list[int]:
+    """Processes still alive (zombies aside) in the session that ``leader`` started."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()  # after "pid (comm)": state ppid pgrp session
+        if fields[0] != "Z" and int(fields[3]) == leader:
+            alive.append(int(entry.name))
+    return alive
+
+
+@pytest.fixture
+def start_launch(workspace: Workspace, tmp_path: Path) -> Iterator[Any]:
+    """Starts ``ros2 launch hggt_ros multi_cam.launch.py ARGS`` in its own session.
+
+    A session of its own is what a terminal's job control gives (and more): Ctrl-C there
+    sends SIGINT to the whole process group, as the tests do. Processes left in the session
+    at the end are killed (by id) after the test has looked at them.
+    """
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*arguments: str) -> tuple[subprocess.Popen[bytes], Path]:
+        log = tmp_path / f"launch{len(started)}.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                ["ros2", "launch", "hggt_ros", "multi_cam.launch.py", *arguments],
+                env=workspace.env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        started.append(process)
+        return process, log
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        for pid in _session(process.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _image(camera: str, stamp_ns: int) -> Any:
+    from sensor_msgs.msg import Image
+
+    message = Image(height=HEIGHT, width=WIDTH, encoding="rgb8", step=WIDTH * 3)
+    rng = np.random.default_rng(stamp_ns % 2**32)
+    message.data = rng.integers(0, 256, HEIGHT * WIDTH * 3, dtype=np.uint8).tobytes()
+    message.header.stamp.sec, message.header.stamp.nanosec = divmod(stamp_ns, 10**9)
+    message.header.frame_id = f"{camera}_optical_frame"
+    return message
+
+
+class Rig:
+    """Three cameras publishing on /camN/image_raw and a /hand/mano subscriber."""
+
+    def __init__(self, domain: int) -> None:
+        import rclpy
+        import rclpy.context
+        import rclpy.executors
+        from rclpy.qos import qos_profile_sensor_data
+        from sensor_msgs.msg import Image, JointState
+
+        self.context = rclpy.context.Context()
+        rclpy.init(context=self.context, domain_id=domain)
+        self.node = rclpy.create_node("hggt_launch_test_rig", context=self.context)
+        self.executor = rclpy.executors.SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        self.cameras = {
+            name: self.node.create_publisher(Image, f"/{name}/image_raw", qos_profile_sensor_data)
+            for name in CAMERAS
+        }
+        self.mano: list[Any] = []
+        self.mano_subscription = self.node.create_subscription(
+            JointState, "/hand/mano", self.mano.append, 50
+        )
+
+    def spin_until(self, done: Any, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while not done() and time.monotonic() < deadline:
+            self.executor.spin_once(timeout_sec=0.02)
+        return bool(done())
+
+    def mano_stamps(self) -> set[int]:
+        return {m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in self.mano}
+
+    def close(self) -> None:
+        import rclpy
+
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.shutdown(context=self.context)
+
+
+def _send_framesets(rig: Rig, stamps: list[int]) -> None:
+    """One frameset per stamp, each sent (again every 2 s) until its /hand/mano arrives."""
+    for stamp_ns in stamps:
+        deadline = time.monotonic() + OUTPUT_TIMEOUT_S
+        while stamp_ns not in rig.mano_stamps() and time.monotonic() < deadline:
+            for name, publisher in rig.cameras.items():
+                publisher.publish(_image(name, stamp_ns))
+            rig.spin_until(lambda s=stamp_ns: s in rig.mano_stamps(), 2.0)
+        assert stamp_ns in rig.mano_stamps(), f"no /hand/mano for the frameset at {stamp_ns} ns"
+
+
+def _ros2(workspace: Workspace, *arguments: str) -> str:
+    """Runs ``ros2 ARGUMENTS`` (no daemon: nothing outlives the test); returns its stdout."""
+    result = subprocess.run(
+        ["ros2", *arguments, "--no-daemon", "--timeout", "20"],
+        env=workspace.env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _stop(process: subprocess.Popen[bytes], log: Path) -> str:
+    """Ctrl-C: SIGINT to the launch's process group; returns the log once it has ended."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"launch ignored SIGINT for {STOP_TIMEOUT_S} s:\n{log.read_text()}")
+    return log.read_text(errors="replace")
+
+
+def test_ros2_launch_streams_sets_parameters_and_stops_on_ctrl_c(
+    workspace: Workspace, start_launch: Any
+) -> None:
+    started_s = time.monotonic()
+    process, log = start_launch("cameras:=[cam0, cam1, cam2]", "engine:=torch")
+    rig = Rig(int(workspace.env["ROS_DOMAIN_ID"]))
+    try:
+        ready = rig.spin_until(
+            lambda: (
+                process.poll() is not None
+                or (
+                    all(p.get_subscription_count() for p in rig.cameras.values())
+                    and rig.mano_subscription.get_publisher_count() > 0
+                )
+            ),
+            START_TIMEOUT_S,
+        )
+        assert ready and process.poll() is None, f"the node did not start:\n{log.read_text()}"
+        first_ns = time.time_ns()
+        stamps = [first_ns + k * 100_000_000 for k in range(FRAMESETS)]
+        _send_framesets(rig, stamps)
+        streamed_s = time.monotonic() - started_s
+        set_output = _ros2(workspace, "param", "set", "/hggt_node", "sync.slop_s", "0.05")
+    finally:
+        rig.close()
+    text = _stop(process, log)
+    assert process.returncode == 0, text
+    deadline = time.monotonic() + 5.0
+    while _session(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session(process.pid) == [], f"left running after Ctrl-C:\n{text}"
+
+    assert "Set parameter successful" in set_output
+    assert "sync settings now SyncConfig(slop_s=0.05," in text  # the node applied it
+    by_stamp = {m.header.stamp.sec * 10**9 + m.header.stamp.nanosec: m for m in rig.mano}
+    for stamp_ns in stamps:
+        assert by_stamp[stamp_ns].header.frame_id == "cam0_optical_frame"
+    assert re.search(r"process started with pid \[\d+\]", text)
+    assert re.search(r"\[hggt_node-1\]: process has finished cleanly", text), text
+    assert "Traceback" not in text, text
+    assert "\x1b[" not in text, "colour codes in a redirected log"
+    assert re.search(
+        r"\[WARN\] \[[\d.]+\] \[hggt_node\.hggt_core\.pipeline\.factory\]: no MANO", text
+    )
+    print(f"launch to {FRAMESETS} framesets out: {streamed_s:.1f} s")
+
+
+def test_use_rviz_without_rviz2_fails_before_starting_anything(
+    workspace: Workspace, start_launch: Any
+) -> None:
+    prefixes = workspace.env.get("AMENT_PREFIX_PATH", "").split(os.pathsep)
+    index = "share/ament_index/resource_index/packages/rviz2"
+    if any((Path(prefix) / index).is_file() for prefix in prefixes if prefix):
+        pytest.skip("rviz2 is installed here")
+    process, log = start_launch("cameras:=[cam0, cam1, cam2]", "engine:=torch", "use_rviz:=true")
+    try:
+        process.wait(START_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"launch did not stop:\n{log.read_text()}")
+    text = log.read_text(errors="replace")
+    assert process.returncode != 0, text
+    assert "package 'rviz2' is not installed" in text and "nothing was started" in text
+    assert "process started" not in text
+    time.sleep(1.0)  # a node started anyway would still be running now
+    assert _session(process.pid) == [], f"left running:\n{text}"
+
+
+# Evaluates the launch file's node actions for use_rviz:=true as `ros2 launch` would (same
+# environment, launch configurations set), and prints the RViz configuration file it wrote.
+RVIZ_ACTIONS = """
+import importlib.util, sys, tempfile
+from launch import LaunchContext
+tempfile.tempdir = sys.argv[2]
+spec = importlib.util.spec_from_file_location("multi_cam_launch", sys.argv[1])
+launch_file = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(launch_file)
+context = LaunchContext()
+context.launch_configurations.update(
+    cameras="[left, right]", namespace="rig", use_rviz="true", engine="", device="",
+    reference_frame="", params_file=sys.argv[3],
+)
+nodes = launch_file._nodes(context)
+print(len(nodes))
+"""
+
+
+def test_use_rviz_writes_an_rviz_config_for_this_launch(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    fake_rviz = tmp_path / "fake_rviz"
+    marker = fake_rviz / "share" / "ament_index" / "resource_index" / "packages" / "rviz2"
+    marker.parent.mkdir(parents=True)
+    marker.touch()
+    env = {**workspace.env}
+    env["AMENT_PREFIX_PATH"] = os.pathsep.join([str(fake_rviz), env["AMENT_PREFIX_PATH"]])
+    share = workspace.root / "install" / "hggt_ros" / "share" / "hggt_ros"
+    out = tmp_path / "out"
+    out.mkdir()
+    result = subprocess.run(
+        ["python", "-c", RVIZ_ACTIONS, str(share / "launch" / "multi_cam.launch.py"), str(out),
+         str(share / "config" / "hggt.yaml")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2"]  # hggt_node and rviz2
+    (written,) = out.glob("hggt_*.rviz")
+    manager = yaml.safe_load(written.read_text())["Visualization Manager"]
+    assert manager["Global Options"]["Fixed Frame"] == "left_optical_frame"
+    topics = {d["Name"]: d["Topic"]["Value"] for d in manager["Displays"] if "Topic" in d}
+    assert topics["left image"] == "/rig/left/image_raw"
+    assert topics["right image"] == "/rig/right/image_raw"
+    assert topics["Hand markers"] == "/rig/hand/markers"
+    assert "cam0 image" not in topics
