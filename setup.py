@@ -7,6 +7,14 @@ from glob import glob
 from setuptools import find_packages, setup
 
 PACKAGE_NAME = "hggt_ros"
+# Grasp retargeting (hggt_core.retarget): dex-retargeting 0.5.0 imports six (and torch, above)
+# without declaring them and brings pinocchio ("pin"); ghand ships the LEAP V1 KAIZEN hand's
+# URDF that the default config uses (found inside the installed package at run time).
+RETARGET = [
+    "dex-retargeting==0.5.0; python_version < '3.13'",
+    "six>=1.16",
+    "ghand==0.1.0; python_version >= '3.11' and python_version < '3.13'",
+]
 
 setup(
     name=PACKAGE_NAME,
@@ -27,6 +35,7 @@ setup(
         (f"share/{PACKAGE_NAME}", ["package.xml"]),
         (f"share/{PACKAGE_NAME}/launch", glob("launch/*.launch.py")),
         (f"share/{PACKAGE_NAME}/config", glob("config/*.yaml") + glob("config/*.rviz")),
+        (f"share/{PACKAGE_NAME}/config/retarget", glob("config/retarget/*.yaml")),
     ],
     python_requires=">=3.10",
     install_requires=[
@@ -48,6 +57,7 @@ setup(
             "onnx>=1.16",
             "onnxruntime>=1.18",
             "onnxscript>=0.2",
+            *RETARGET,
         ],
         "ros": [
             "ros-jazzy-rclpy",
@@ -73,6 +83,7 @@ setup(
             "sounddevice~=0.5",
         ],
         "train": ["tensorboard>=2.14"],
+        "retarget": RETARGET,
     },
     zip_safe=False,
     maintainer="HGGT-ROS Authors",
@@ -80,6 +91,10 @@ setup(
     description="Multi-view 3D hand mesh and camera estimation (HGGT) for ROS 2",
     license="Apache-2.0",
     entry_points={
-        "console_scripts": ["hggt = hggt_core.cli:main", "hggt_node = hggt_ros.node:main"]
+        "console_scripts": [
+            "hggt = hggt_core.cli:main",
+            "hggt_node = hggt_ros.node:main",
+            "hggt_retarget = hggt_ros.retarget_node:main",
+        ]
     },
 )

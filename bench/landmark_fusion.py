@@ -1,6 +1,6 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Accuracy and speed of :func:`hggt_core.geometry.hand_cameras.fuse_views` on synthetic scenes.
+"""Accuracy and speed of the landmark engine's fusion and MANO fit on synthetic scenes.
 
 Usage (from the repository root)::
 
@@ -22,6 +22,8 @@ Columns (means over the scenes; errors against the ground truth in camera 0's fr
 * ``RR`` / ``PA``: root-relative and Procrustes-aligned MPJPE of the fused joints, mm
   (:func:`hggt_core.metrics.evaluate_hand`); ``abs``: MPJPE in camera 0's frame (depth and
   scale included).
+* ``MANO RR`` / ``MANO PA``: the same for the MANO fit to the fused joints and the landmarks
+  (:class:`hggt_core.mano.fit.ManoFitter`): the joints the landmark engine outputs.
 * ``1view``: the same for single-view lifting, view 0's world landmarks placed by its PnP (what
   one MediaPipe camera gives); ``mean``: the MANO mean hand (mean pose, mean shape) with the
   true global orientation, i.e. knowing only where the hand points.
@@ -51,6 +53,7 @@ from hggt_core.geometry.hand_cameras import FusedHand, ViewObservation, fuse_vie
 from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.geometry.pnp import project_pinhole
 from hggt_core.mano import ManoLayer, make_synthetic_mano
+from hggt_core.mano.fit import ManoFitter, ProjectedView
 from hggt_core.metrics import evaluate_hand, rotation_error_deg
 from hggt_core.render.rig import cameras_looking_at, hand_axes
 from hggt_core.render.scene import SceneConfig, random_hand_parameters
@@ -141,10 +144,22 @@ def _rotation_errors(fused: FusedHand, scene: Scene) -> list[float]:
     return [float(error) for error in errors]
 
 
-def measure(scenes: list[Scene], level: str, repeats: int, seed: int) -> dict[str, Any]:
-    """One row: accuracy of fused, single-view and mean-hand joints, and the fusion time."""
+def _fit(fitter: ManoFitter, fused: FusedHand, observations: list[ViewObservation]) -> np.ndarray:
+    """The MANO fit's joints, as the landmark engine fits them (3-D and 2-D terms)."""
+    views = [
+        ProjectedView(o.uv, o.intrinsics, fused.cam_from_ref[index], np.ones(21))
+        for index, o in enumerate(observations)
+        if fused.inliers[index]
+    ]
+    return fitter.fit(fused.joints_m, views=views).joints
+
+
+def measure(
+    scenes: list[Scene], level: str, repeats: int, seed: int, fitter: ManoFitter
+) -> dict[str, Any]:
+    """One row: accuracy of fused, fitted, single-view and mean-hand joints; fusion time."""
     rng = np.random.default_rng(seed)
-    fused_joints, single_joints, rotations, times_ms, kept = [], [], [], [], []
+    fused_joints, fitted_joints, single_joints, rotations, times_ms, kept = [], [], [], [], [], []
     for scene in scenes:
         observations = observe(scene, NOISE_LEVELS[level], rng)
         for _ in range(repeats):
@@ -152,11 +167,13 @@ def measure(scenes: list[Scene], level: str, repeats: int, seed: int) -> dict[st
             fused = fuse_views(observations)
             times_ms.append((time.perf_counter() - start) * 1e3)
         fused_joints.append(fused.joints_m)
+        fitted_joints.append(_fit(fitter, fused, observations))
         single_joints.append(fuse_views(observations[:1]).joints_m)
         rotations += _rotation_errors(fused, scene)
         kept.append(np.mean(fused.inliers))
     truth = [scene.joints for scene in scenes]
     fused_rr, fused_pa, fused_abs = _hand_errors(fused_joints, truth)
+    fit_rr, fit_pa, _ = _hand_errors(fitted_joints, truth)
     single_rr, single_pa, _ = _hand_errors(single_joints, truth)
     mean_rr, mean_pa, _ = _hand_errors([scene.mean_hand for scene in scenes], truth)
     return {
@@ -167,6 +184,8 @@ def measure(scenes: list[Scene], level: str, repeats: int, seed: int) -> dict[st
         "fused_rr_mm": fused_rr,
         "fused_pa_mm": fused_pa,
         "fused_abs_mm": fused_abs,
+        "fit_rr_mm": fit_rr,
+        "fit_pa_mm": fit_pa,
         "single_rr_mm": single_rr,
         "single_pa_mm": single_pa,
         "mean_rr_mm": mean_rr,
@@ -184,6 +203,8 @@ COLUMNS = (
     ("RR", "fused_rr_mm", "{:.1f}"),
     ("PA", "fused_pa_mm", "{:.1f}"),
     ("abs", "fused_abs_mm", "{:.1f}"),
+    ("MANO RR", "fit_rr_mm", "{:.1f}"),
+    ("MANO PA", "fit_pa_mm", "{:.1f}"),
     ("1view RR", "single_rr_mm", "{:.1f}"),
     ("1view PA", "single_pa_mm", "{:.1f}"),
     ("mean RR", "mean_rr_mm", "{:.1f}"),
@@ -211,9 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     info = {**host_info(), "numpy": np.__version__, "scenes": args.scenes, "rig": args.rig}
     write_header("landmark fusion", info)
     rows = []
+    fitter = ManoFitter(ManoLayer(make_synthetic_mano()))
     for views in args.views:
         scenes = make_scenes(args.scenes, views, RIGS[args.rig], args.seed)
-        rows += [measure(scenes, level, args.repeats, args.seed) for level in NOISE_LEVELS]
+        rows += [measure(scenes, level, args.repeats, args.seed, fitter) for level in NOISE_LEVELS]
     at_four = [row["median_ms"] for row in rows if row["views"] == 4]
     notes = [
         "noise levels (px per axis / world mm per axis / depth squash): "

@@ -49,10 +49,10 @@ def frame_from_crop(crop: ImageArray, size_hw: tuple[int, int] = (480, 640)) -> 
 def _run(predictor: LandmarkPredictor, frames: list[ImageArray], count: int) -> dict[str, float]:
     stages: dict[str, list[float]] = {"landmarks": [], "fusion": [], "fit": [], "total": []}
     for index in range(count + _WARM_UP):
-        stamp_s = index / 30.0
-        views = tuple(View(f"cam{i}", stamp_s, frame) for i, frame in enumerate(frames))
+        stamp_ns = index * 1_000_000_000 // 30
+        views = tuple(View(f"cam{i}", stamp_ns, frame) for i, frame in enumerate(frames))
         start = time.perf_counter()
-        results = predictor(FrameSet(stamp_s, views))
+        results = predictor(FrameSet(stamp_ns, views))
         total = time.perf_counter() - start
         if index < _WARM_UP or not results:
             continue

@@ -143,8 +143,8 @@ def realistic_hand(
     """One run of the node's default pipeline on the images: its hand and side -> faces."""
     pipeline = build_pipeline(PipelineSpec(engine="torch", crop_size=_CROP_SIZE))
     predictor = pipeline.predictor
-    views = tuple(View(name, 0.0, image) for name, image in zip(names, images, strict=True))
-    results = predictor(FrameSet(0.0, views))
+    views = tuple(View(name, 0, image) for name, image in zip(names, images, strict=True))
+    results = predictor(FrameSet(0, views))
     if len(results) != 1:
         raise RuntimeError(f"expected one hand from the crop-mode predictor, got {len(results)}")
     faces = predictor.mano_right.faces.numpy()
@@ -196,7 +196,7 @@ def run_variant(scenario: Scenario, outputs: Outputs, markers: bool) -> Row:
     settings = params.settings_from_parameters(
         {"cameras.names": scenario.names, "publish.markers": markers}
     )
-    synchroniser: MultiViewSynchroniser[tuple[int, str, np.ndarray]] = MultiViewSynchroniser(
+    synchroniser: MultiViewSynchroniser[tuple[str, np.ndarray]] = MultiViewSynchroniser(
         scenario.names, settings.sync
     )
     samples: dict[str, list[float]] = {stage: [] for stage in STAGES}
@@ -242,8 +242,8 @@ def _frameset(
         t2 = _clock_ns()
         meters[view].record(clock.now().nanoseconds * 1e-9)
         stamp_ns = conv.time_to_ns(message.header.stamp)
-        frame = (stamp_ns, message.header.frame_id or name, rgb)
-        ready = synchroniser.push(name, conv.ns_to_seconds(stamp_ns), frame)
+        frame = (message.header.frame_id or name, rgb)
+        ready = synchroniser.push(name, stamp_ns, frame)
         t3 = _clock_ns()
         spent["take"] += t1 - t0
         spent["decode"] += t2 - t1
@@ -251,7 +251,7 @@ def _frameset(
     if len(ready) != 1 or not ready[0].complete:
         raise RuntimeError(f"frameset {index}: the synchroniser did not release one full set")
     synced = ready[0]
-    hand = dataclasses.replace(scenario.hand, stamp_s=synced.reference_stamp_s)  # "the model"
+    hand = dataclasses.replace(scenario.hand, stamp_ns=synced.reference_stamp_ns)  # "the model"
     t4 = _clock_ns()
     messages, tf = _build(conv, synced, hand, scenario.faces, settings)
     t5 = _clock_ns()
@@ -264,12 +264,12 @@ def _build(conv: Any, synced: Any, hand: HandResult, faces: Any, settings: Any) 
     """The node worker's message building (``HggtNode._process`` and ``_publish_tf``)."""
     from tf2_msgs.msg import TFMessage
 
-    frame_ids = {name: frame[1] for name, _, frame in synced.views}
+    frame_ids = {name: frame[0] for name, _, frame in synced.views}
     context = conv.FramesetContext(
-        stamp=conv.ns_to_time(synced.views[0][2][0]),
+        stamp=conv.ns_to_time(synced.reference_stamp_ns),
         frame_ids=frame_ids,
         reference_view=synced.views[0][0],
-        image_sizes={name: (f[2].shape[1], f[2].shape[0]) for name, _, f in synced.views},
+        image_sizes={name: (f[1].shape[1], f[1].shape[0]) for name, _, f in synced.views},
     )
     messages = conv.frameset_messages([hand], context, settings.publish, settings.frames, faces)
     transforms = [conv.transform_stamped(spec, context.stamp) for spec in messages.cameras]

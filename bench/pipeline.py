@@ -137,10 +137,10 @@ def demo_frameset(num_views: int) -> FrameSet:
     """A frameset of ``num_views`` demo example views (the example's views in turn)."""
     images = demo_images()
     views = tuple(
-        View(name=f"view_{index:02d}", stamp_s=0.0, image=images[index % len(images)])
+        View(name=f"view_{index:02d}", stamp_ns=0, image=images[index % len(images)])
         for index in range(num_views)
     )
-    return FrameSet(stamp_s=0.0, views=views)
+    return FrameSet(stamp_ns=0, views=views)
 
 
 def build_predictor(

@@ -9,9 +9,10 @@
   principal point moves by +0.5 pixel; binning and the region of interest are applied, so K
   describes the image actually published.
 * Stamps: ``builtin_interfaces/Time`` <-> integer nanoseconds exactly. Float seconds cannot
-  hold every nanosecond of an epoch stamp (float64 resolves about 0.24 us at 1.7e9 s), so the
-  node carries each input's integer nanoseconds with it and stamps outputs from those, never
-  from a float and never from ``now()``.
+  hold every nanosecond of an epoch stamp (float64 resolves about 0.24 us at 1.7e9 s), so
+  stamps travel as integer nanoseconds from the image header through the synchroniser,
+  ``FrameSet``, ``HandResult`` and the specs, and outputs are stamped from those, never from a
+  float and never from ``now()``.
 * The core's ROS-free specs (:mod:`hggt_core.io.ros_schema`, :mod:`hggt_core.io.ros_markers`)
   -> ``JointState``, ``PoseArray``, ``TransformStamped``, and ``MarkerArray`` as serialised
   bytes (:mod:`hggt_core.io.marker_cdr`: the 4.6k-point mesh costs ~8 ms as message objects,
@@ -38,10 +39,9 @@ from hggt_core.io.image_encoding import decode_compressed, decode_image
 from hggt_core.io.marker_cdr import marker_array_cdr
 from hggt_core.io.ros_markers import MarkerSpec
 from hggt_core.io.ros_schema import TransformSpec
-from hggt_core.pipeline.types import HandResult, HandSide
+from hggt_core.pipeline.types import NS_PER_S, HandResult, HandSide
 from hggt_ros.params import FrameSettings, PublishSettings
 
-_NS_PER_S = 1_000_000_000
 DIAGNOSTIC_LEVELS: dict[str, bytes] = {
     "ok": DiagnosticStatus.OK,
     "warn": DiagnosticStatus.WARN,
@@ -53,7 +53,7 @@ DIAGNOSTIC_LEVELS: dict[str, bytes] = {
 
 def time_to_ns(stamp: Time) -> int:
     """``builtin_interfaces/Time`` -> integer nanoseconds (exact)."""
-    return int(stamp.sec) * _NS_PER_S + int(stamp.nanosec)
+    return int(stamp.sec) * NS_PER_S + int(stamp.nanosec)
 
 
 def ns_to_time(stamp_ns: int) -> Time:
@@ -62,7 +62,7 @@ def ns_to_time(stamp_ns: int) -> Time:
     Raises:
         ValueError: a negative stamp or one beyond ``Time.sec``'s int32 range.
     """
-    sec, nanosec = divmod(int(stamp_ns), _NS_PER_S)
+    sec, nanosec = divmod(int(stamp_ns), NS_PER_S)
     if not 0 <= sec < 2**31:
         raise ValueError(f"stamp {stamp_ns} ns is outside builtin_interfaces/Time's range")
     return Time(sec=sec, nanosec=nanosec)
@@ -70,7 +70,7 @@ def ns_to_time(stamp_ns: int) -> Time:
 
 def ns_to_seconds(stamp_ns: int) -> float:
     """Integer nanoseconds -> the nearest float seconds (correctly rounded)."""
-    return int(stamp_ns) / _NS_PER_S  # int / int is correctly rounded in Python
+    return int(stamp_ns) / NS_PER_S  # int / int is correctly rounded in Python
 
 
 def image_to_rgb(message: Image) -> npt.NDArray[np.uint8]:
@@ -256,5 +256,5 @@ def frameset_messages(
         best = max(hands, key=lambda hand: hand.score)
         parent = frame_of[best.views_used[0]]
         cameras = ros_schema.camera_transforms(best, parent, frames.camera_prefix, frame_of)
-    markers = marker_array_cdr(specs, (stamp.sec, stamp.nanosec)) if specs else None
+    markers = marker_array_cdr(specs) if specs else None  # specs carry the exact stamp
     return FramesetMessages(mano, joints, markers, cameras, hand_frames)

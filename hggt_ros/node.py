@@ -59,9 +59,8 @@ _THROTTLE_S = 5.0
 
 @dataclass(frozen=True)
 class _Frame:
-    """A decoded image as buffered by the synchroniser."""
+    """A decoded image as buffered by the synchroniser (which keeps its stamp)."""
 
-    stamp_ns: int
     frame_id: str
     image: ImageArray
     intrinsics: FloatArray | None
@@ -102,7 +101,7 @@ class HggtNode(Node):
         self._filter = None if s.filter is None else HandFilter(s.filter)
         average = s.frames.static_average
         self._static = None if average is None else runtime.StaticCameraFrames(average)
-        self._newest: tuple[float, int] | None = None  # (stamp s, node clock ns at arrival)
+        self._newest: tuple[int, int] | None = None  # (stamp ns, node clock ns at arrival)
         self._last_accepted_s = -float("inf")
         self._rate_limited = 0
         self._last: health.FramesetOutcome | None = None
@@ -191,11 +190,10 @@ class HggtNode(Node):
                 self._bad_input(camera, f"camera_info is for {info_size}, image is {size}")
         camera.frame_id = message.header.frame_id or camera.name
         stamp_ns = conv.time_to_ns(message.header.stamp)
-        stamp_s = conv.ns_to_seconds(stamp_ns)
-        if self._newest is None or stamp_s >= self._newest[0]:
-            self._newest = (stamp_s, now_ns)
-        frame = _Frame(stamp_ns, camera.frame_id, rgb, intrinsics)
-        self._submit(self._sync.push(camera.name, stamp_s, frame))
+        if self._newest is None or stamp_ns >= self._newest[0]:
+            self._newest = (stamp_ns, now_ns)
+        frame = _Frame(camera.frame_id, rgb, intrinsics)
+        self._submit(self._sync.push(camera.name, stamp_ns, frame))
 
     def _bad_input(self, camera: runtime.CameraMonitor, problem: str) -> None:
         camera.problem(problem)
@@ -207,9 +205,9 @@ class HggtNode(Node):
         # The stream clock runs on with the node clock from the newest image's arrival, so
         # waits run out even when the stamps are on another clock (e.g. a replayed bag).
         if self._newest is not None:
-            stamp_s, arrival_ns = self._newest
-            elapsed_s = max(self.get_clock().now().nanoseconds - arrival_ns, 0) * 1e-9
-            self._submit(self._sync.poll(stamp_s + elapsed_s))
+            stamp_ns, arrival_ns = self._newest
+            elapsed_ns = max(self.get_clock().now().nanoseconds - arrival_ns, 0)
+            self._submit(self._sync.poll(stamp_ns + elapsed_ns))
 
     def _submit(self, ready: list[SyncedSet[_Frame]]) -> None:
         if not ready:
@@ -225,7 +223,7 @@ class HggtNode(Node):
     def _process(self, synced: SyncedSet[_Frame]) -> None:
         """Worker thread: inference and publishing of one frameset."""
         views = tuple(View(name, t, f.image, f.intrinsics) for name, t, f in synced.views)
-        results = self._pipeline.predictor(FrameSet(synced.reference_stamp_s, views))
+        results = self._pipeline.predictor(FrameSet(synced.reference_stamp_ns, views))
         hand_filter = self._filter
         if hand_filter is not None:
             results = [hand_filter(result) for result in results]
@@ -234,7 +232,7 @@ class HggtNode(Node):
         if self._settings.frames.reference is not None:
             frame_ids[self._cameras[0].name] = self._settings.frames.reference
         context = conv.FramesetContext(
-            stamp=conv.ns_to_time(synced.views[0][2].stamp_ns),  # views[0]: the reference
+            stamp=conv.ns_to_time(synced.reference_stamp_ns),  # the reference image's, exactly
             frame_ids=frame_ids,
             reference_view=synced.views[0][0],
             image_sizes={n: (f.image.shape[1], f.image.shape[0]) for n, _, f in synced.views},
@@ -254,7 +252,7 @@ class HggtNode(Node):
         best_reference = max(results, key=lambda r: r.score).views_used[0] if results else ""
         self._publish_tf(out, context.stamp, best_reference == self._cameras[0].name)
         now_ns = self.get_clock().now().nanoseconds
-        self._outputs.record(now_ns * 1e-9, conv.ns_to_seconds(synced.views[0][2].stamp_ns))
+        self._outputs.record(now_ns * 1e-9, synced.reference_stamp_s)
         tracker = self._tracker_state()
         self._last = health.FramesetOutcome(synced, len(results), tracker)
 

@@ -5,6 +5,7 @@
 ROS-free (see :mod:`hggt_ros.params`, which maps the values onto the core's configuration).
 Defaults are read from the core's dataclasses (:class:`~hggt_core.pipeline.factory.PipelineSpec`,
 :class:`~hggt_core.pipeline.sync.SyncConfig`, :class:`~hggt_core.pipeline.filters.FilterConfig`,
+:class:`~hggt_core.pipeline.tracker.TrackerConfig`,
 :class:`~hggt_core.io.ros_markers.MarkerStyle`) so there is one source of truth.
 """
 
@@ -22,6 +23,7 @@ from hggt_core.pipeline.factory import ENGINE_NAMES, PRECISIONS, PipelineSpec
 from hggt_core.pipeline.filters import FilterConfig
 from hggt_core.pipeline.localise import LOCALISER_NAMES
 from hggt_core.pipeline.sync import SyncConfig
+from hggt_core.pipeline.tracker import TrackerConfig
 
 ParameterValue: TypeAlias = bool | int | float | str | tuple[str, ...]
 """A parameter value as the node holds it (string arrays as tuples)."""
@@ -31,6 +33,7 @@ _SYNC = SyncConfig()
 _FILTER = FilterConfig()
 _STYLE = MarkerStyle()
 _AVERAGE = AverageConfig()
+_TRACKER = TrackerConfig()
 _NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # "boxes" needs boxes given by a caller, which a node never has.
 NODE_LOCALISERS = tuple(name for name in LOCALISER_NAMES if name != "boxes")
@@ -125,6 +128,18 @@ PARAMETERS: tuple[ParameterDefinition, ...] = (
        at_least=0),
     _p("detector.min_views", _SPEC.min_views, "Hands seen in fewer views are skipped.",
        at_least=1),
+    _p("tracker.min_size_ratio", _TRACKER.min_size_ratio, "detector.mode tracker: detect a view "
+       "again when its box shrinks below this times its size after the last detection, in "
+       "[0, 1) (0: off).", at_least=0),
+    _p("tracker.max_size_ratio", _TRACKER.max_size_ratio, "Tracker: detect a view again when "
+       "its box grows above this times its size after the last detection, > 1 (0: off).",
+       at_least=0),
+    _p("tracker.max_jump", _TRACKER.max_jump, "Tracker: detect a view again when its box "
+       "centre moves more than this times the box side in one frameset (0: off).", at_least=0),
+    _p("tracker.score_decay", _TRACKER.score_decay, "Tracker: a tracked hand's score is "
+       "multiplied by this per frameset, in (0, 1] (1: kept).", above=0),
+    _p("tracker.min_score", _TRACKER.min_score, "Tracker: detect a hand again when its "
+       "(decayed) score falls below this (0: never).", at_least=0),
     _p("sync.slop_s", _SYNC.slop_s, "Largest stamp spread inside one frameset (s).",
        dynamic=True, at_least=0),
     _p("sync.max_wait_s", _SYNC.max_wait_s, "Wait for missing cameras before a frameset goes "

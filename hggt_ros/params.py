@@ -32,6 +32,7 @@ from hggt_core.pipeline.camera_average import AverageConfig
 from hggt_core.pipeline.factory import PipelineSpec
 from hggt_core.pipeline.filters import FilterConfig, OneEuroParams
 from hggt_core.pipeline.sync import SyncConfig
+from hggt_core.pipeline.tracker import TrackerConfig
 from hggt_ros.parameter_table import (
     PARAMETERS_BY_NAME,
     ParameterError,
@@ -314,6 +315,24 @@ def _pipeline_spec(v: _Values) -> PipelineSpec:
         use_known_intrinsics=v.flag("cameras.use_camera_info"),
         landmark_model=Path(landmark_model).expanduser() if landmark_model else None,
         fov_deg=v.number("engine.fov_deg"),
+        tracker=_tracker_config(v),
+    )
+
+
+def _tracker_config(v: _Values) -> TrackerConfig:
+    min_ratio = v.number("tracker.min_size_ratio")
+    max_ratio = v.number("tracker.max_size_ratio")
+    decay = v.number("tracker.score_decay")
+    _require(min_ratio < 1.0, "tracker.min_size_ratio", "< 1", min_ratio)
+    max_ok = max_ratio == 0.0 or max_ratio > 1.0
+    _require(max_ok, "tracker.max_size_ratio", "0 (off) or > 1", max_ratio)
+    _require(decay <= 1.0, "tracker.score_decay", "<= 1", decay)
+    return TrackerConfig(
+        min_size_ratio=min_ratio,
+        max_size_ratio=max_ratio,
+        max_jump=v.number("tracker.max_jump"),
+        score_decay=decay,
+        min_score=v.number("tracker.min_score"),
     )
 
 

@@ -6,13 +6,17 @@ Examples:
     ros2 launch hggt_ros multi_cam.launch.py cameras:="[cam0, cam1, cam2]" use_rviz:=true
     ros2 launch hggt_ros multi_cam.launch.py params_file:=/path/to/my_hggt.yaml device:=cuda:0
     ros2 launch hggt_ros multi_cam.launch.py cameras:="[left, right]" namespace:=rig
+    ros2 launch hggt_ros multi_cam.launch.py retarget:=true robot_urdf:=/path/hand.urdf \
+        retargeting_config:=/path/hand.yaml retarget_topic:=/hand_controller/joint_commands
 
 Camera NAME is read from NAME/image_raw in the node's namespace; point it at a driver's topic
 with cameras.topics in the parameters file. Launch arguments left empty keep the values of the
 parameters file; given ones override it (hggt_ros.launch_support.ARGUMENT_PARAMETERS). With
 use_rviz:=true the RViz configuration is made for this launch (its cameras, namespace and
 reference frame) from the package's config/hggt.rviz; RViz 2 is checked for before anything
-starts, so a missing RViz leaves nothing running.
+starts, so a missing RViz leaves nothing running. With retarget:=true, hggt_retarget turns
+hand/mano into the robot hand's JointState (hggt_ros.retarget_launch; retarget.launch.py
+describes its arguments), checked before anything starts too.
 """
 
 import tempfile
@@ -25,7 +29,7 @@ from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import Node
 from launch_ros.substitutions import FindPackageShare
 
-from hggt_ros import launch_support
+from hggt_ros import launch_support, retarget_launch
 
 PACKAGE = "hggt_ros"
 
@@ -53,7 +57,10 @@ def _rviz(context: LaunchContext, overrides: dict[str, object], namespace: str) 
 
 
 def _nodes(context: LaunchContext) -> list[Node]:
-    """hggt_node, and RViz with use_rviz:=true (checked for first: all or nothing starts)."""
+    """hggt_node, RViz with use_rviz:=true and hggt_retarget with retarget:=true.
+
+    RViz and the retarget node are checked for first: all or nothing starts.
+    """
     use_rviz = LaunchConfiguration("use_rviz").perform(context) == "true"
     if use_rviz:
         _require_rviz()
@@ -63,6 +70,9 @@ def _nodes(context: LaunchContext) -> list[Node]:
     }
     overrides = launch_support.parameter_overrides(arguments)
     namespace = LaunchConfiguration("namespace").perform(context)
+    retarget = None
+    if retarget_launch.enabled(context):
+        retarget = retarget_launch.retarget_node(context, namespace)
     nodes = [
         # No emulate_tty: the node's log lines keep no colour codes when redirected to a file.
         Node(
@@ -76,6 +86,8 @@ def _nodes(context: LaunchContext) -> list[Node]:
     ]
     if use_rviz:
         nodes.append(_rviz(context, overrides, namespace))
+    if retarget is not None:
+        nodes.append(retarget)
     return nodes
 
 
@@ -127,6 +139,7 @@ def generate_launch_description() -> LaunchDescription:
                 "fixed frame. Empty: params_file; if that is empty too, the node uses the "
                 "first camera's header.frame_id and RViz assumes NAME_optical_frame.",
             ),
+            *retarget_launch.declare_arguments(switch=True),
             OpaqueFunction(function=_nodes),
         ]
     )

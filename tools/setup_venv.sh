@@ -37,5 +37,3 @@ print(v("opencv-python-headless"))')"
     "opencv-python-headless==${headless_version}"
 fi
 python -m hggt_core.landmarks.model_file --quiet
-# The former second environment of the MediaPipe 0.10.14 detector.
-rm -rf .venv-detector

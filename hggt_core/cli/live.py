@@ -107,6 +107,7 @@ def _append_line(
     """One frameset's hands as one JSON line (no mesh vertices), flushed at once."""
     line = {
         "frameset": index,
+        "stamp_ns": frameset.stamp_ns,
         "stamp_s": frameset.stamp_s,
         "views": [view.name for view in frameset.views],
         "hands": [result_to_json(result, include_vertices=False) for result in results],

@@ -10,7 +10,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from hggt_core.cli import bench, build_engine, commands, demo, export, live, training_commands
+from hggt_core.cli import (
+    bench,
+    build_engine,
+    commands,
+    demo,
+    export,
+    live,
+    retarget,
+    training_commands,
+)
 from hggt_core.engine.export import OnnxExportError
 from hggt_core.engine.onnx_engine import OnnxModelError
 from hggt_core.engine.tensorrt_metadata import TensorRTError
@@ -99,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_export_parser(commands_parser)
     build_engine.add_build_engine_parser(commands_parser)
     bench.add_bench_parser(commands_parser)
+    retarget.add_retarget_parser(commands_parser)
     training_commands.add_training_parsers(commands_parser)
     return parser
 

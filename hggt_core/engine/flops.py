@@ -65,7 +65,9 @@ class ForwardFlops:
         global_linear: the global blocks' projections and MLPs (linear in S).
         global_attention: the global blocks' attention products, 4 (S P)^2 C per block.
         mano_head: the cross-attention refinement (hand and camera queries, all view tokens as
-            keys/values, every iteration) and its hand-parameter MLPs.
+            keys/values, every iteration; the keys and values of the view tokens that do not
+            change, all but the camera tokens, projected once per block) and its hand-parameter
+            MLPs.
         camera_head: the camera head's iterations (trunk over the S camera tokens).
     """
 
@@ -127,23 +129,31 @@ def _patch_embed(config: HGGTConfig, views: int, patches: int) -> int:
 
 
 def _mano_head(config: HGGTConfig, views: int, tokens_per_view: int) -> int:
+    """The refinement: S + 3 queries attend to S P + 3 keys in every block of every iteration.
+
+    Only the S camera and 3 hand tokens of the context change between iterations: the other
+    S (P - 1) tokens' keys and values are projected once per block, the changing ones in every
+    iteration.
+    """
     width = 2 * config.embed_dim
     hidden = int(width * _HEAD_MLP_RATIO)
-    queries = views + len(_HAND_DIMS)
+    changing = views + len(_HAND_DIMS)
     keys = views * tokens_per_view + len(_HAND_DIMS)
+    unchanged_keys_values = _linear(views * (tokens_per_view - 1), width, 2 * width)
     embed = sum(_linear(1, size, width) + _linear(1, width, 3 * width) for size in _HAND_DIMS)
     block = (
-        _linear(queries, width, width)
-        + _linear(keys, width, 2 * width)
-        + _attention_products(1, queries, keys, width)
-        + _linear(queries, width, width)
-        + _linear(queries, width, hidden)
-        + _linear(queries, hidden, width)
+        _linear(changing, width, width)
+        + _linear(changing, width, 2 * width)
+        + _attention_products(1, changing, keys, width)
+        + _linear(changing, width, width)
+        + _linear(changing, width, hidden)
+        + _linear(changing, hidden, width)
     )
     heads = sum(
         _linear(1, width, width // 4) + _linear(1, width // 4, size) for size in _HAND_DIMS
     )
-    return config.num_iterations * (embed + config.head_trunk_depth * block + heads)
+    iterations = config.num_iterations * (embed + config.head_trunk_depth * block + heads)
+    return config.head_trunk_depth * unchanged_keys_values + iterations
 
 
 def _camera_head(config: HGGTConfig, views: int) -> int:

@@ -5,9 +5,10 @@
 Every frameset is grabbed in two passes so its views are as close in time as the drivers
 allow: ``grab()`` on every camera first (cheap: it latches the newest frame), then
 ``retrieve()`` to decode them. Each view is stamped with the host's wall clock at its grab
-(seconds since the epoch, as ROS stamps are); the frameset carries the reference (first)
-camera's stamp. A camera whose frame cannot be read is left out of that frameset; the stream
-ends when no camera delivers a frame (e.g. at the end of files) or after ``max_framesets``.
+(integer nanoseconds since the epoch, as ROS stamps are); the frameset carries the reference
+(first) camera's stamp. A camera whose frame cannot be read is left out of that frameset; the
+stream ends when no camera delivers a frame (e.g. at the end of files) or after
+``max_framesets``.
 """
 
 from __future__ import annotations
@@ -97,20 +98,20 @@ class CameraSource(Closeable):
             raise RuntimeError("the camera source was closed")
         stamps = []
         for capture in self._captures:
-            stamps.append(time.time() if capture.grab() else None)
+            stamps.append(time.time_ns() if capture.grab() else None)
         views = []
-        for name, capture, stamp_s in zip(self._names, self._captures, stamps, strict=True):
-            if stamp_s is None:
+        for name, capture, stamp_ns in zip(self._names, self._captures, stamps, strict=True):
+            if stamp_ns is None:
                 continue
             ok, frame = capture.retrieve()
             if not ok or frame is None:
                 _LOG.debug("camera %s delivered no frame", name)
                 continue
             rgb = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), dtype=np.uint8)
-            views.append(View(name, stamp_s, rgb))
+            views.append(View(name, stamp_ns, rgb))
         if not views:
             return None
-        return FrameSet(views[0].stamp_s, tuple(views))
+        return FrameSet(views[0].stamp_ns, tuple(views))
 
 
 def _open(camera: int | str) -> cv2.VideoCapture:

@@ -21,7 +21,9 @@ key                 shape             meaning
 ``mano_betas``      [N, 10]           MANO shape (release key name)
 ``mano_transl``     [N, 3]            MANO translation, metres (release key name)
 ``pose_enc``        [N, V, 9]         VGGT camera encoding per view in its model crop
-``stamp_s``         [N]               frameset reference stamp, seconds
+``stamp_ns``        [N]               frameset reference stamp, int64 nanoseconds (exact)
+``stamp_s``         [N]               the same stamp in float64 seconds (~0.24 us steps at
+                                      epoch times; files without ``stamp_ns`` load from it)
 ``side``            [N]               "right" or "left"
 ``score``           [N]               confidence in [0, 1]
 ``vertices``        [N, 778, 3]       mesh, metres, reference frame
@@ -65,7 +67,13 @@ import torch
 from hggt_core.geometry.pose_encoding import extrinsics_intrinsics_to_pose_encoding
 from hggt_core.io.atomic import atomic_write
 from hggt_core.mano.joints import NUM_BETAS, NUM_JOINTS_WITH_TIPS, NUM_POSE_PARAMS, NUM_VERTICES
-from hggt_core.pipeline.types import CropTransform, FloatArray, HandResult, ViewCamera
+from hggt_core.pipeline.types import (
+    CropTransform,
+    FloatArray,
+    HandResult,
+    ViewCamera,
+    seconds_to_ns,
+)
 
 NPZ_FORMAT = "hggt_ros.hand_results/1"
 JSON_FORMAT = "hggt_ros.hand_results"
@@ -118,13 +126,20 @@ def load_npz(path: str | os.PathLike[str]) -> list[HandResult]:
     with np.load(path, allow_pickle=False) as data:
         if "format" not in data.files or str(data["format"]) != NPZ_FORMAT:
             raise ValueError(f"{path} is not an hggt_ros results file ({NPZ_FORMAT})")
-        expected = {*_PER_RESULT, *_PER_VIEW_SHAPES, "stamp_s", "side", "score"}
+        # Files written before stamp_ns existed hold float seconds only.
+        stamp_key = "stamp_ns" if "stamp_ns" in data.files else "stamp_s"
+        expected = {*_PER_RESULT, *_PER_VIEW_SHAPES, stamp_key, "side", "score"}
         expected |= {"view_names", "num_views", "timing_names", "timings_s"}
         missing = sorted(expected - set(data.files))
         if missing:
             raise ValueError(f"{path} lacks the keys {missing}")
         arrays = {key: data[key] for key in data.files}
-    return [_result_from_arrays(arrays, index) for index in range(len(arrays["stamp_s"]))]
+    stamps_ns = (
+        [int(stamp) for stamp in arrays["stamp_ns"]]
+        if stamp_key == "stamp_ns"
+        else [seconds_to_ns(float(stamp)) for stamp in arrays["stamp_s"]]
+    )
+    return [_result_from_arrays(arrays, index, stamp) for index, stamp in enumerate(stamps_ns)]
 
 
 def save_json(
@@ -134,7 +149,7 @@ def save_json(
 
     Schema: ``{"format": "hggt_ros.hand_results", "version": 1, "conventions": {...},
     "results": [...]}``, where ``conventions`` states the units and frames in words and each
-    result is ``{"stamp_s", "side", "score", "views_used", "mano": {"hand_pose" [48],
+    result is ``{"stamp_ns", "stamp_s", "side", "score", "views_used", "mano": {"hand_pose" [48],
     "betas" [10], "transl" [3]}, "joints" [21][3], "joint_rotations" [21][3][3], "vertices"
     [778][3] (when included), "cameras": [{"name", "intrinsics" [3][3], "cam_from_ref" [4][4],
     "joints_2d" [21][2], "crop": {"x0", "y0", "scale", "size", "mirrored"}}],
@@ -150,6 +165,10 @@ def save_json(
         "version": JSON_VERSION,
         "conventions": {
             "units": "metres, radians, seconds; pixels for intrinsics and joints_2d",
+            "stamps": (
+                "stamp_ns: the frameset's reference stamp in integer nanoseconds, exactly the "
+                "input image's header stamp; stamp_s: the same in float seconds (rounded)"
+            ),
             "frames": (
                 "3-D points in the reference camera frame: the optical frame (x right, y down, "
                 "z forward) of views_used[0]; cam_from_ref maps reference-frame points into "
@@ -306,6 +325,7 @@ def _results_to_arrays(results: Sequence[HandResult]) -> dict[str, npt.NDArray[A
         names.astype(str) if count and max_views else np.zeros(names.shape, "U1")
     )
     arrays["num_views"] = np.array([len(result.cameras) for result in results], dtype=np.int64)
+    arrays["stamp_ns"] = np.array([result.stamp_ns for result in results], dtype=np.int64)
     arrays["stamp_s"] = np.array([result.stamp_s for result in results], dtype=np.float64)
     arrays["side"] = np.array([result.side for result in results], dtype="U5")
     arrays["score"] = np.array([result.score for result in results], dtype=np.float64)
@@ -317,7 +337,9 @@ def _results_to_arrays(results: Sequence[HandResult]) -> dict[str, npt.NDArray[A
     return arrays
 
 
-def _result_from_arrays(arrays: dict[str, npt.NDArray[Any]], index: int) -> HandResult:
+def _result_from_arrays(
+    arrays: dict[str, npt.NDArray[Any]], index: int, stamp_ns: int
+) -> HandResult:
     cameras = []
     for view in range(int(arrays["num_views"][index])):
         x0, y0, scale, size, mirrored = arrays["crop"][index, view].tolist()
@@ -337,7 +359,7 @@ def _result_from_arrays(arrays: dict[str, npt.NDArray[Any]], index: int) -> Hand
     if side not in ("right", "left"):
         raise ValueError(f"result {index} has an unknown side {side!r}")
     return HandResult(
-        stamp_s=float(arrays["stamp_s"][index]),
+        stamp_ns=stamp_ns,
         side="right" if side == "right" else "left",
         score=float(arrays["score"][index]),
         cameras=tuple(cameras),
@@ -355,6 +377,7 @@ def result_to_json(result: HandResult, include_vertices: bool = True) -> dict[st
         non-finite numbers are None (``null``), so ``allow_nan=False`` is safe.
     """
     entry: dict[str, Any] = {
+        "stamp_ns": result.stamp_ns,
         "stamp_s": result.stamp_s,
         "side": result.side,
         "score": result.score,

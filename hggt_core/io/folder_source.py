@@ -17,8 +17,9 @@ Layouts (as in the released examples, ``HO3D/sample_0000/view_00.jpg`` ...):
 
 Views of one frameset may have different image sizes.
 
-Stamps: frameset ``i`` and all its views get ``stamp_s = i * period_s`` (0.0 for every
-frameset with the default ``period_s = 0``); image files carry no capture time.
+Stamps: frameset ``i`` and all its views get ``stamp_ns = i * period_ns``, ``period_ns`` being
+``period_s`` rounded to whole nanoseconds (0 for every frameset with the default
+``period_s = 0``); image files carry no capture time.
 
 Known intrinsics (optional): a ``cameras.json`` beside the images of a frameset, or, for a
 sequence, in the top folder (applying to every frameset without its own file). Schema::
@@ -47,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from hggt_core.io.images import read_rgb
-from hggt_core.pipeline.types import FloatArray, FrameSet, View
+from hggt_core.pipeline.types import FloatArray, FrameSet, View, seconds_to_ns
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 CAMERAS_FILE = "cameras.json"
@@ -97,7 +98,7 @@ class ImageFolderSource:
         if not folder.is_dir():
             raise NotADirectoryError(f"input is not a folder: {folder}")
         self._entries = _list_framesets(folder)
-        self._period_s = _check_period(period_s)
+        self._period_ns = seconds_to_ns(_check_period(period_s))
 
     @classmethod
     def from_files(
@@ -118,7 +119,7 @@ class ImageFolderSource:
         source = cls.__new__(cls)
         views = _named_views(files, "the given files")
         source._entries = (_Entry(files[0].parent, views, {}),)
-        source._period_s = _check_period(period_s)
+        source._period_ns = seconds_to_ns(_check_period(period_s))
         return source
 
     def __len__(self) -> int:
@@ -137,12 +138,12 @@ class ImageFolderSource:
     def __getitem__(self, index: int) -> FrameSet:
         """Read frameset ``index`` (negative indices count from the end)."""
         entry = self._entries[index]
-        stamp_s = (index % len(self._entries)) * self._period_s
+        stamp_ns = (index % len(self._entries)) * self._period_ns
         views = tuple(
-            View(name, stamp_s, read_rgb(path), entry.intrinsics.get(name))
+            View(name, stamp_ns, read_rgb(path), entry.intrinsics.get(name))
             for name, path in entry.views
         )
-        return FrameSet(stamp_s, views)
+        return FrameSet(stamp_ns, views)
 
     @property
     def folders(self) -> tuple[Path, ...]:

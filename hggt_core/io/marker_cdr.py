@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from fractions import Fraction
 
 import numpy as np
 
 from hggt_core.io.ros_markers import MarkerSpec
+from hggt_core.pipeline.types import NS_PER_S, seconds_to_ns
 
 _ENCAPSULATION = b"\x00\x01\x00\x00"
 """CDR_LE representation identifier and options."""
-_NS_PER_S = 1_000_000_000
 _IDENTITY_POSE = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0)
 """Position, then the orientation quaternion (x, y, z, w)."""
 
@@ -68,25 +67,15 @@ class _CdrBuffer:
         self.pack("iI", 4, sec, nanosec)
 
 
-def seconds_to_ns(seconds: float) -> int:
-    """Float seconds -> the nearest integer nanoseconds of the float's exact value.
-
-    The float is converted exactly (as a fraction), so no intermediate rounding happens. Fine
-    for durations; epoch stamps need their integer nanoseconds (float64 resolves only about
-    0.24 us at 1.7e9 s).
-    """
-    return round(Fraction(seconds) * _NS_PER_S)
-
-
-def _marker(buffer: _CdrBuffer, spec: MarkerSpec, stamp: tuple[int, int]) -> None:
-    buffer.stamp(*stamp)
+def _marker(buffer: _CdrBuffer, spec: MarkerSpec) -> None:
+    buffer.stamp(*divmod(spec.stamp_ns, NS_PER_S))
     buffer.string(spec.frame_id)
     buffer.string(spec.ns)
     buffer.pack("iii", 4, spec.id, spec.type, spec.action)
     buffer.pack("7d", 8, *_IDENTITY_POSE)
     buffer.pack("3d", 8, *spec.scale)
     buffer.pack("4f", 4, *spec.color)
-    buffer.stamp(*divmod(seconds_to_ns(spec.lifetime_s), _NS_PER_S))
+    buffer.stamp(*divmod(seconds_to_ns(spec.lifetime_s), NS_PER_S))
     buffer.pack("?", 1, False)  # frame_locked
     buffer.block(np.asarray(spec.points).reshape(-1, 3), "<f8")
     colors = np.zeros((0, 4)) if spec.colors is None else np.asarray(spec.colors)
@@ -104,16 +93,15 @@ def _marker(buffer: _CdrBuffer, spec: MarkerSpec, stamp: tuple[int, int]) -> Non
     buffer.pack("?", 1, False)  # mesh_use_embedded_materials
 
 
-def marker_array_cdr(specs: Sequence[MarkerSpec], stamp: tuple[int, int]) -> bytes:
+def marker_array_cdr(specs: Sequence[MarkerSpec]) -> bytes:
     """The serialised ``visualization_msgs/msg/MarkerArray`` of ``specs``.
 
     Args:
-        specs: the markers, in order.
-        stamp: (sec, nanosec) of every marker's header (the frameset's exact reference stamp;
-            ``MarkerSpec.stamp_s`` is only its float approximation).
+        specs: the markers, in order; each header is stamped with its spec's exact
+            ``stamp_ns`` (the frameset's reference stamp).
     """
     buffer = _CdrBuffer()
     buffer.pack("I", 4, len(specs))
     for spec in specs:
-        _marker(buffer, spec, stamp)
+        _marker(buffer, spec)
     return bytes(buffer.data)

@@ -42,7 +42,7 @@ class MarkerSpec:
         id: id within the namespace.
         type: a ``MARKER_*`` type constant.
         frame_id: frame of the points.
-        stamp_s: header stamp (s), the frameset's reference stamp.
+        stamp_ns: header stamp (integer nanoseconds), the frameset's reference stamp.
         points: [N, 3] points (metres); triangles / segments are consecutive triples / pairs.
         color: RGBA in [0, 1], used for points without ``colors``.
         scale: marker scale (metres): sphere diameters for SPHERE_LIST, line width in x for
@@ -56,7 +56,7 @@ class MarkerSpec:
     id: int
     type: int
     frame_id: str
-    stamp_s: float
+    stamp_ns: int
     points: FloatArray
     color: _Color
     scale: tuple[float, float, float]
@@ -126,7 +126,7 @@ def hand_markers(
             are assumed to have the principal point at the image centre (size = 2 * (cx, cy)).
 
     Returns:
-        Marker specs stamped with ``result.stamp_s``.
+        Marker specs stamped with ``result.stamp_ns``.
     """
     style = MarkerStyle() if style is None else style
     side = result.side
@@ -142,7 +142,7 @@ def hand_markers(
         index: int = 0,
     ) -> MarkerSpec:
         return MarkerSpec(
-            f"{side}_{ns}", index, kind, frame_id, result.stamp_s, points, color, scale,
+            f"{side}_{ns}", index, kind, frame_id, result.stamp_ns, points, color, scale,
             style.lifetime_s, colors,
         )  # fmt: skip
 

@@ -188,14 +188,14 @@ class TransformSpec:
     Attributes:
         parent: header frame id.
         child: child frame id.
-        stamp_s: header stamp (s).
+        stamp_ns: header stamp (integer nanoseconds).
         translation: [3] metres.
         quaternion_xyzw: [4] unit quaternion, w >= 0.
     """
 
     parent: str
     child: str
-    stamp_s: float
+    stamp_ns: int
     translation: FloatArray
     quaternion_xyzw: FloatArray
 
@@ -229,7 +229,7 @@ def camera_transforms(
         TransformSpec(
             parent=reference_frame,
             child=f"{camera_prefix}{frames.get(camera.name, camera.name.lstrip('/'))}",
-            stamp_s=result.stamp_s,
+            stamp_ns=result.stamp_ns,
             translation=ref_from_cam[:3, 3],
             quaternion_xyzw=quaternion,
         )
@@ -260,7 +260,7 @@ def hand_transforms(
         TransformSpec(
             parent=reference_frame,
             child=f"{prefix}{result.side}_{OPENPOSE_JOINT_NAMES[joint]}",
-            stamp_s=result.stamp_s,
+            stamp_ns=result.stamp_ns,
             translation=poses[joint, :3],
             quaternion_xyzw=poses[joint, 3:],
         )

@@ -11,12 +11,13 @@ Topics (contents in :mod:`hggt_core.io.ros_schema` and :mod:`hggt_core.io.ros_ma
 * ``/tf`` ``tf2_msgs/msg/TFMessage``: the estimated cameras of the frameset's best-scoring
   hand (two hands would give two estimates of the same frames) and optional hand frames.
 
-Every header stamp is the frameset's reference stamp and the bag timestamp is that stamp in
-nanoseconds, so ``ros2 bag play`` replays the results at the pace of the input. Each hand's
-messages are in the optical frame of its reference view (``HandResult.views_used[0]``).
-Messages are serialised with the rosbags ROS 2 Jazzy type store (type hashes and definitions
-in the bag), the markers by :mod:`hggt_core.io.marker_cdr`; metadata version 8 by default,
-which Iron, Jazzy and later read (9 optional).
+Every header stamp is the frameset's reference stamp, exact to the nanosecond (stamps travel
+as integer nanoseconds from the source), and the bag timestamp is that stamp, so
+``ros2 bag play`` replays the results at the pace of the input. Each hand's messages are in
+the optical frame of its reference view (``HandResult.views_used[0]``). Messages are
+serialised with the rosbags ROS 2 Jazzy type store (type hashes and definitions in the bag),
+the markers by :mod:`hggt_core.io.marker_cdr`; metadata version 8 by default, which Iron,
+Jazzy and later read (9 optional).
 
 The bag is written into a hidden temporary directory beside the output and renamed into
 place by :meth:`RosbagSink.close`, so an interrupted run never leaves a half-written bag.
@@ -24,7 +25,6 @@ place by :meth:`RosbagSink.close`, so an interrupted run never leaves a half-wri
 
 from __future__ import annotations
 
-import math
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -45,7 +45,7 @@ from hggt_core.io import ros_markers, ros_schema
 from hggt_core.io.marker_cdr import marker_array_cdr
 from hggt_core.io.ros_markers import MarkerStyle
 from hggt_core.io.ros_schema import TransformSpec
-from hggt_core.pipeline.types import FrameSet, HandResult
+from hggt_core.pipeline.types import NS_PER_S, FrameSet, HandResult
 
 if TYPE_CHECKING:
     from rosbags.interfaces import Connection
@@ -88,21 +88,18 @@ class RosbagSinkConfig:
     markers: MarkerStyle | None = field(default_factory=MarkerStyle)
 
 
-def _time(stamp_s: float) -> msgs.builtin_interfaces__msg__Time:
-    sec = math.floor(stamp_s)
-    nanosec = round((stamp_s - sec) * 1e9)  # exact difference, so only this rounding
-    if nanosec >= 1_000_000_000:
-        sec, nanosec = sec + 1, nanosec - 1_000_000_000
+def _time(stamp_ns: int) -> msgs.builtin_interfaces__msg__Time:
+    sec, nanosec = divmod(stamp_ns, NS_PER_S)
     return msgs.builtin_interfaces__msg__Time(sec, nanosec)
 
 
-def _header(stamp_s: float, frame_id: str) -> msgs.std_msgs__msg__Header:
-    return msgs.std_msgs__msg__Header(_time(stamp_s), frame_id)
+def _header(stamp_ns: int, frame_id: str) -> msgs.std_msgs__msg__Header:
+    return msgs.std_msgs__msg__Header(_time(stamp_ns), frame_id)
 
 
 def _transform(spec: TransformSpec) -> msgs.geometry_msgs__msg__TransformStamped:
     return msgs.geometry_msgs__msg__TransformStamped(
-        header=_header(spec.stamp_s, spec.parent),
+        header=_header(spec.stamp_ns, spec.parent),
         child_frame_id=spec.child,
         transform=msgs.geometry_msgs__msg__Transform(
             msgs.geometry_msgs__msg__Vector3(*spec.translation.tolist()),
@@ -112,10 +109,10 @@ def _transform(spec: TransformSpec) -> msgs.geometry_msgs__msg__TransformStamped
 
 
 def _pose_array(
-    poses: npt.NDArray[np.float64], stamp_s: float, frame_id: str
+    poses: npt.NDArray[np.float64], stamp_ns: int, frame_id: str
 ) -> msgs.geometry_msgs__msg__PoseArray:
     return msgs.geometry_msgs__msg__PoseArray(
-        header=_header(stamp_s, frame_id),
+        header=_header(stamp_ns, frame_id),
         poses=[
             msgs.geometry_msgs__msg__Pose(
                 msgs.geometry_msgs__msg__Point(*row[:3]),
@@ -217,7 +214,7 @@ class RosbagSink:
 
         Args:
             frameset: the input frameset (its stamp, reference view and image sizes).
-            results: its hands, at most one per side, each stamped with ``frameset.stamp_s``.
+            results: its hands, at most one per side, each stamped with ``frameset.stamp_ns``.
 
         Raises:
             RosbagSinkError: the sink is closed, a result's stamp differs from the
@@ -225,10 +222,12 @@ class RosbagSink:
         """
         if self._closed:
             raise RosbagSinkError(f"{self._path} is already closed")
-        stamp_s = frameset.stamp_s
-        if any(result.stamp_s != stamp_s for result in results):
-            stamps = [result.stamp_s for result in results]
-            raise RosbagSinkError(f"result stamps {stamps} differ from the frameset's {stamp_s}")
+        stamp_ns = frameset.stamp_ns
+        if any(result.stamp_ns != stamp_ns for result in results):
+            stamps = [result.stamp_ns for result in results]
+            raise RosbagSinkError(
+                f"result stamps {stamps} ns differ from the frameset's {stamp_ns} ns"
+            )
         try:
             names, positions = ros_schema.mano_joint_state(results)
         except ValueError as error:
@@ -236,20 +235,20 @@ class RosbagSink:
         hands = sorted(results, key=lambda result: ros_schema.HAND_SIDES.index(result.side))
         frame = self._frame(hands[0].views_used[0] if hands else frameset.views[0].name)
         joint_state = msgs.sensor_msgs__msg__JointState(
-            _header(stamp_s, frame), names, np.array(positions), np.zeros(0), np.zeros(0)
+            _header(stamp_ns, frame), names, np.array(positions), np.zeros(0), np.zeros(0)
         )
-        self._put(ros_schema.MANO_TOPIC, joint_state, stamp_s)
+        self._put(ros_schema.MANO_TOPIC, joint_state, stamp_ns)
         if not hands:
             return
         for hand in hands:
             poses = ros_schema.hand_joint_poses(hand)
             hand_frame = self._frame(hand.views_used[0])
             topic = ros_schema.joints_topic(hand.side)
-            self._put(topic, _pose_array(poses, stamp_s, hand_frame), stamp_s)
+            self._put(topic, _pose_array(poses, stamp_ns, hand_frame), stamp_ns)
         if self._config.markers is not None:
             markers = self._marker_array(frameset, hands, self._config.markers)
-            self._put(ros_schema.MARKERS_TOPIC, markers, stamp_s)
-        self._put(ros_schema.TF_TOPIC, self._tf_message(hands), stamp_s)
+            self._put(ros_schema.MARKERS_TOPIC, markers, stamp_ns)
+        self._put(ros_schema.TF_TOPIC, self._tf_message(hands), stamp_ns)
 
     def _marker_array(
         self, frameset: FrameSet, hands: Sequence[HandResult], style: MarkerStyle
@@ -263,8 +262,7 @@ class RosbagSink:
                 hand, self._faces, self._frame(hand.views_used[0]), style, sizes
             )
         ]
-        stamp = _time(frameset.stamp_s)
-        return marker_array_cdr(specs, (stamp.sec, stamp.nanosec))
+        return marker_array_cdr(specs)
 
     def _tf_message(self, hands: Sequence[HandResult]) -> msgs.tf2_msgs__msg__TFMessage:
         best = max(hands, key=lambda hand: hand.score)
@@ -281,16 +279,15 @@ class RosbagSink:
                 )
         return msgs.tf2_msgs__msg__TFMessage([_transform(spec) for spec in specs])
 
-    def _put(self, topic: str, message: object, stamp_s: float) -> None:
+    def _put(self, topic: str, message: object, stamp_ns: int) -> None:
         """Write a message object, or a message already serialised (bytes), on ``topic``."""
         connection = self._connections[topic]
-        stamp = _time(stamp_s)
         data = (
             message
             if isinstance(message, bytes)
             else self._typestore.serialize_cdr(message, connection.msgtype)
         )
-        self._writer.write(connection, stamp.sec * 1_000_000_000 + stamp.nanosec, data)
+        self._writer.write(connection, stamp_ns, data)
         self.message_counts[topic] += 1
 
     def close(self) -> Path:

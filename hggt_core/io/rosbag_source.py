@@ -5,7 +5,8 @@
 Image topics (``sensor_msgs/msg/Image`` or ``sensor_msgs/msg/CompressedImage``) become views
 named after their topics, the first topic being the reference view; messages are decoded by
 :mod:`hggt_core.io.image_encoding` and grouped by the same multi-view synchroniser the node
-uses (:mod:`hggt_core.pipeline.sync`), keyed on ``header.stamp``, in the bag's record order.
+uses (:mod:`hggt_core.pipeline.sync`), keyed on ``header.stamp`` as integer nanoseconds (so a
+frameset's stamps are exactly its images' header stamps), in the bag's record order.
 ``sensor_msgs/msg/CameraInfo`` topics give known intrinsics (``View.intrinsics``, used with
 ``use_known_intrinsics``): by default the one beside each image topic, as the node subscribes
 to it (``/cam0/image_raw`` and ``/cam0/image_raw/compressed`` -> ``/cam0/camera_info``) when
@@ -24,6 +25,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import logging
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +37,14 @@ from rosbags.typesys.stores import ros2_jazzy
 from hggt_core.io.camera_info import camera_info_topic_beside, published_intrinsics
 from hggt_core.io.image_encoding import ImageEncodingError, decode_compressed, decode_image
 from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncConfig, SyncedSet, SyncStats
-from hggt_core.pipeline.types import FloatArray, FrameSet, ImageArray, View
+from hggt_core.pipeline.types import (
+    NS_PER_S,
+    FloatArray,
+    FrameSet,
+    ImageArray,
+    View,
+    seconds_to_ns,
+)
 
 if TYPE_CHECKING:
     from rosbags.interfaces import Connection
@@ -57,27 +66,27 @@ class RosbagSourceError(ValueError):
     """The bag cannot be read as asked: missing, unreadable, without the topics, wrong types."""
 
 
-def _seconds(header: Header) -> float:
-    return header.stamp.sec + header.stamp.nanosec * 1e-9
+def _nanoseconds(header: Header) -> int:
+    return int(header.stamp.sec) * NS_PER_S + int(header.stamp.nanosec)
 
 
 class _Calibrations:
     """Time-ordered known intrinsics of one view, with the image size they are valid for."""
 
     def __init__(self) -> None:
-        self.stamps_s: list[float] = []
+        self.stamps_ns: list[int] = []
         self.entries: list[tuple[FloatArray, tuple[int, int]]] = []
         self.warned = False
 
-    def add(self, stamp_s: float, matrix: FloatArray, size: tuple[int, int]) -> None:
-        index = bisect.bisect_right(self.stamps_s, stamp_s)
-        self.stamps_s.insert(index, stamp_s)
+    def add(self, stamp_ns: int, matrix: FloatArray, size: tuple[int, int]) -> None:
+        index = bisect.bisect_right(self.stamps_ns, stamp_ns)
+        self.stamps_ns.insert(index, stamp_ns)
         self.entries.insert(index, (matrix, size))
 
-    def at(self, stamp_s: float) -> tuple[FloatArray, tuple[int, int]] | None:
+    def at(self, stamp_ns: int) -> tuple[FloatArray, tuple[int, int]] | None:
         if not self.entries:
             return None
-        return self.entries[max(bisect.bisect_right(self.stamps_s, stamp_s) - 1, 0)]
+        return self.entries[max(bisect.bisect_right(self.stamps_ns, stamp_ns) - 1, 0)]
 
 
 class RosbagSource:
@@ -86,7 +95,7 @@ class RosbagSource:
     Example:
         >>> source = RosbagSource("run.bag", ["/cam0/image_raw", "/cam1/image_raw/compressed"])
         >>> for frameset in source:  # doctest: +SKIP
-        ...     print(frameset.stamp_s, [view.name for view in frameset.views])
+        ...     print(frameset.stamp_ns, [view.name for view in frameset.views])
     """
 
     def __init__(
@@ -182,16 +191,17 @@ class RosbagSource:
             with self._open() as reader:
                 calibrations = self._read_calibrations(reader)
                 connections = [c for c in reader.connections if c.topic in self._counts]
-                newest_s: float | None = None
+                newest_ns: int | None = None
                 for connection, log_ns, raw in reader.messages(connections=connections):
                     view = self._decode(connection, log_ns, raw, calibrations)
                     if view is None:
                         continue
-                    newest_s = view.stamp_s if newest_s is None else max(newest_s, view.stamp_s)
-                    yield from map(_frameset, synchroniser.push(view.name, view.stamp_s, view))
-                if newest_s is not None:
+                    stamp_ns = view.stamp_ns
+                    newest_ns = stamp_ns if newest_ns is None else max(newest_ns, stamp_ns)
+                    yield from map(_frameset, synchroniser.push(view.name, stamp_ns, view))
+                if newest_ns is not None and math.isfinite(self._sync.max_wait_s):
                     # End of the bag: nothing else will arrive, so no set needs to wait more.
-                    final = synchroniser.poll(newest_s + self._sync.max_wait_s)
+                    final = synchroniser.poll(newest_ns + seconds_to_ns(self._sync.max_wait_s))
                     yield from map(_frameset, final)
         finally:
             self._sync_stats = synchroniser.stats()
@@ -271,7 +281,9 @@ class RosbagSource:
             calibration = published_intrinsics(message)
             if calibration is not None:
                 matrix, size = calibration
-                calibrations[view_of[connection.topic]].add(_seconds(message.header), matrix, size)
+                calibrations[view_of[connection.topic]].add(
+                    _nanoseconds(message.header), matrix, size
+                )
         return calibrations
 
     def _deserialize(self, connection: Connection, raw: bytes) -> object | None:
@@ -313,20 +325,18 @@ class RosbagSource:
         except ImageEncodingError as error:
             self._skip(connection.topic, str(error))
             return None
-        stamp_s = _seconds(message.header)
-        if stamp_s == 0.0:
+        stamp_ns = _nanoseconds(message.header)
+        if stamp_ns == 0:
             # Unstamped drivers: the recording time is the best capture time available.
-            stamp_s = log_ns * 1e-9
+            stamp_ns = int(log_ns)
         calibration = calibrations.get(connection.topic)
-        intrinsics = None if calibration is None else _intrinsics(calibration, stamp_s, image)
-        return View(connection.topic, stamp_s, image, intrinsics)
+        intrinsics = None if calibration is None else _intrinsics(calibration, stamp_ns, image)
+        return View(connection.topic, stamp_ns, image, intrinsics)
 
 
-def _intrinsics(
-    calibration: _Calibrations, stamp_s: float, image: ImageArray
-) -> FloatArray | None:
+def _intrinsics(calibration: _Calibrations, stamp_ns: int, image: ImageArray) -> FloatArray | None:
     """The calibration of an image, unless it was made for another image size."""
-    entry = calibration.at(stamp_s)
+    entry = calibration.at(stamp_ns)
     if entry is None:
         return None
     matrix, (width, height) = entry
@@ -348,4 +358,4 @@ def _beside(views: Sequence[str], available: Mapping[str, str]) -> dict[str, str
 
 
 def _frameset(synced: SyncedSet[View]) -> FrameSet:
-    return FrameSet(synced.reference_stamp_s, tuple(view for _, _, view in synced.views))
+    return FrameSet(synced.reference_stamp_ns, tuple(view for _, _, view in synced.views))

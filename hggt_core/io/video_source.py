@@ -17,8 +17,9 @@ Matching:
   With no :class:`~hggt_core.pipeline.sync.SyncConfig` given, sets must be complete and
   stamps match within 0.4 of the shortest frame period (``max_wait_s`` = that period).
 
-Stamps (seconds): every view carries its own frame's stream time plus offset; a frameset
-carries its reference stamp (index mode: view 0's; timestamp mode: the synchroniser's).
+Stamps (integer nanoseconds): every view carries its own frame's stream time plus offset,
+each rounded to whole nanoseconds; a frameset carries its reference stamp (index mode: view
+0's; timestamp mode: the synchroniser's).
 
 Captures are opened when iteration starts and released when it ends, when the consumer
 stops early and the iterator is closed, or by :meth:`VideoSource.close` (the source is a
@@ -31,6 +32,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
@@ -39,10 +41,11 @@ import numpy as np
 
 from hggt_core.closeable import Closeable
 from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncConfig, SyncedSet
-from hggt_core.pipeline.types import FrameSet, ImageArray, View
+from hggt_core.pipeline.types import FrameSet, ImageArray, View, seconds_to_ns
 
 MatchMode = Literal["index", "timestamp"]
 _SLOP_FRACTION = 0.4
+_NS_PER_MS = 1_000_000
 
 
 class VideoSource(Closeable):
@@ -90,6 +93,7 @@ class VideoSource(Closeable):
             raise ValueError(f"view names must be unique, got {list(self._names)}")
         if not all(math.isfinite(offset) for offset in self._offsets_s):
             raise ValueError(f"offsets_s must be finite, got {list(self._offsets_s)}")
+        self._offsets_ns = tuple(seconds_to_ns(offset) for offset in self._offsets_s)
         self._match: MatchMode = match
         self._captures: list[cv2.VideoCapture] = []
         counts, rates = [], []
@@ -160,15 +164,15 @@ class VideoSource(Closeable):
             queue_size=8,
         )
 
-    def _read(self, view: int) -> tuple[float, ImageArray] | None:
-        """Next frame of a view as (stamp in seconds, RGB), or None at its end."""
+    def _read(self, view: int) -> tuple[int, ImageArray] | None:
+        """Next frame of a view as (stamp in integer nanoseconds, RGB), or None at its end."""
         ok, frame = self._captures[view].read()
         if not ok or frame is None:
             return None
         # After a read, POS_MSEC is the presentation time of the frame just decoded.
-        stamp_s = self._captures[view].get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        position_ms = self._captures[view].get(cv2.CAP_PROP_POS_MSEC)
         rgb = np.ascontiguousarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), dtype=np.uint8)
-        return stamp_s + self._offsets_s[view], rgb
+        return round(Fraction(position_ms) * _NS_PER_MS) + self._offsets_ns[view], rgb
 
     def _by_index(self) -> Iterator[FrameSet]:
         while True:
@@ -176,40 +180,42 @@ class VideoSource(Closeable):
             if any(frame is None for frame in frames):
                 return
             views = tuple(
-                View(name, stamp_s, image)
-                for name, (stamp_s, image) in zip(self._names, _present(frames), strict=True)
+                View(name, stamp_ns, image)
+                for name, (stamp_ns, image) in zip(self._names, _present(frames), strict=True)
             )
-            yield FrameSet(views[0].stamp_s, views)
+            yield FrameSet(views[0].stamp_ns, views)
 
     def _by_timestamp(self) -> Iterator[FrameSet]:
         synchroniser = MultiViewSynchroniser[ImageArray](self._names, self._sync_config)
         pending = [self._read(view) for view in range(len(self._paths))]
-        last_s = -math.inf
+        last_ns: int | None = None
         while any(frame is not None for frame in pending):
             view = min(
                 (index for index, frame in enumerate(pending) if frame is not None),
                 key=lambda index: _stamp(pending[index]),
             )
-            stamp_s, image = _present([pending[view]])[0]
-            last_s = max(last_s, stamp_s)
-            for synced in synchroniser.push(self._names[view], stamp_s, image):
+            stamp_ns, image = _present([pending[view]])[0]
+            last_ns = stamp_ns if last_ns is None else max(last_ns, stamp_ns)
+            for synced in synchroniser.push(self._names[view], stamp_ns, image):
                 yield _to_frameset(synced)
             pending[view] = self._read(view)
-        if math.isfinite(last_s):
-            for synced in synchroniser.poll(last_s + self._sync_config.max_wait_s):
+        # The streams ended: let waiting sets time out (sets that wait forever never go out).
+        max_wait_s = self._sync_config.max_wait_s
+        if last_ns is not None and math.isfinite(max_wait_s):
+            for synced in synchroniser.poll(last_ns + seconds_to_ns(max_wait_s)):
                 yield _to_frameset(synced)
 
 
-def _stamp(frame: tuple[float, ImageArray] | None) -> float:
+def _stamp(frame: tuple[int, ImageArray] | None) -> float:
     return math.inf if frame is None else frame[0]
 
 
 def _present(
-    frames: Sequence[tuple[float, ImageArray] | None],
-) -> list[tuple[float, ImageArray]]:
+    frames: Sequence[tuple[int, ImageArray] | None],
+) -> list[tuple[int, ImageArray]]:
     return [frame for frame in frames if frame is not None]
 
 
 def _to_frameset(synced: SyncedSet[ImageArray]) -> FrameSet:
-    views = tuple(View(name, stamp_s, image) for name, stamp_s, image in synced.views)
-    return FrameSet(synced.reference_stamp_s, views)
+    views = tuple(View(name, stamp_ns, image) for name, stamp_ns, image in synced.views)
+    return FrameSet(synced.reference_stamp_ns, views)

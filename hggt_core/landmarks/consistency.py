@@ -94,7 +94,7 @@ def leave_one_view_out(
         remaining = tuple(other for other in frameset.views if other.name != view.name)
         if not remaining:
             continue
-        reduced = _hand(predict(FrameSet(remaining[0].stamp_s, remaining)), side)
+        reduced = _hand(predict(FrameSet(remaining[0].stamp_ns, remaining)), side)
         if reduced is not None:
             left_out.append(_compare(view.name, full, reduced))
     return left_out

@@ -32,9 +32,10 @@ from hggt_core.geometry.hand_cameras import FusedHand, FusionConfig, ViewObserva
 from hggt_core.landmarks.landmarker import HandLandmarks
 from hggt_core.mano.fit import ManoFit, ManoFitConfig, ManoFitter, ProjectedView
 from hggt_core.mano.layer import ManoLayer
+from hggt_core.pipeline.boxes import HAND_SIDES, box_around_points
 from hggt_core.pipeline.crop import square_crop_transform
 from hggt_core.pipeline.filters import FilterConfig, HandFilter
-from hggt_core.pipeline.localise import HAND_SIDES, box_around_points
+from hggt_core.pipeline.shared_cameras import share_cameras
 from hggt_core.pipeline.types import FloatArray, FrameSet, HandResult, HandSide, View, ViewCamera
 
 _LOG = logging.getLogger(__name__)
@@ -136,8 +137,9 @@ class LandmarkPredictor:
         """Reconstruct every hand of a frameset.
 
         Returns:
-            One result per hand seen in at least ``min_views`` views (right first); each
-            carries ``frameset.stamp_s``. ``timings_s`` has "landmarks" (the whole frameset),
+            One result per hand seen in at least ``min_views`` views (right first), in one set
+            of cameras (:func:`~hggt_core.pipeline.shared_cameras.share_cameras`); each
+            carries ``frameset.stamp_ns``. ``timings_s`` has "landmarks" (the whole frameset),
             "fusion", "fit" and "filter" (0 when off), in seconds.
         """
         start = time.perf_counter()
@@ -151,7 +153,7 @@ class LandmarkPredictor:
                 self._tracks.pop(side, None)
             else:
                 results.append(result)
-        return results
+        return share_cameras(results)
 
     def _reconstruct(
         self,
@@ -160,56 +162,39 @@ class LandmarkPredictor:
         seen: Sequence[tuple[View, HandLandmarks]],
         landmarks_s: float,
     ) -> HandResult | None:
+        """One hand: fuse its views, fit MANO, assemble the result (None: too few views)."""
         if len(seen) < self.config.min_views:
             return None
-        timings = {"landmarks": landmarks_s}
         clock = time.perf_counter()
         observations = [self._observation(view, hand) for view, hand in seen]
         names = tuple(view.name for view, _ in seen)
         track = self._tracks.get(side)
         previous_fused = track.fused if track is not None and track.views == names else None
         fused = fuse_views(observations, self.config.fusion, previous_fused)
-        timings["fusion"], clock = _lap(clock)
+        fusion_s, clock = _lap(clock)
         kept = [index for index, inlier in enumerate(fused.inliers) if inlier]
         if len(kept) < self.config.min_views:
             return None
         projected = [
             ProjectedView(
-                observations[i].uv,
-                observations[i].intrinsics,
-                fused.cam_from_ref[i],
-                _landmark_weights(observations[i]),
+                observations[i].uv, observations[i].intrinsics, fused.cam_from_ref[i], np.ones(21)
             )
             for i in kept
         ]
-        fit = self._fitters[side].fit(
-            fused.joints_m,
-            previous=track.fit if track is not None else None,
-            views=projected,
-        )
-        timings["fit"], clock = _lap(clock)
+        previous_fit = track.fit if track is not None else None
+        fit = self._fitters[side].fit(fused.joints_m, previous=previous_fit, views=projected)
+        fit_s, clock = _lap(clock)
         self._tracks[side] = _Track(names, fused, fit)
         cameras = tuple(
-            _view_camera(seen[i][0].name, observations[i], fused.cam_from_ref[i], fit.joints)
+            _view_camera(names[i], observations[i], fused.cam_from_ref[i], fit.joints)
             for i in kept
         )
         score = float(np.mean([seen[i][1].handedness_score for i in kept]))
-        result = HandResult(
-            stamp_s=frameset.stamp_s,
-            side=side,
-            score=score,
-            hand_pose=fit.hand_pose,
-            betas=fit.betas,
-            transl=fit.transl,
-            vertices=fit.vertices,
-            joints=fit.joints,
-            joint_rotations=fit.joint_rotations,
-            cameras=cameras,
-            views_used=tuple(names[i] for i in kept),
-        )
+        result = _hand_result(frameset.stamp_ns, side, score, fit, cameras)
         if self._filter is not None:
             result = self._filter(result)
-        timings["filter"], _ = _lap(clock)
+        filter_s, _ = _lap(clock)
+        timings = {"landmarks": landmarks_s, "fusion": fusion_s, "fit": fit_s, "filter": filter_s}
         return dataclasses.replace(result, timings_s=timings)
 
     def _observation(self, view: View, hand: HandLandmarks) -> ViewObservation:
@@ -248,10 +233,22 @@ def group_by_hand(
     return {side: detections}
 
 
-def _landmark_weights(observation: ViewObservation) -> FloatArray:
-    if observation.weights is not None:
-        return observation.weights
-    return np.ones(len(observation.uv))
+def _hand_result(
+    stamp_ns: int, side: HandSide, score: float, fit: ManoFit, cameras: tuple[ViewCamera, ...]
+) -> HandResult:
+    return HandResult(
+        stamp_ns=stamp_ns,
+        side=side,
+        score=score,
+        hand_pose=fit.hand_pose,
+        betas=fit.betas,
+        transl=fit.transl,
+        vertices=fit.vertices,
+        joints=fit.joints,
+        joint_rotations=fit.joint_rotations,
+        cameras=cameras,
+        views_used=tuple(camera.name for camera in cameras),
+    )
 
 
 def _view_camera(

@@ -6,12 +6,14 @@ Hand tokens (pose, shape, translation, living in MANO parameter space) and the c
 every view are the queries; all view tokens plus the hand tokens are keys/values. Each of the
 refinement iterations runs the whole cross-attention trunk, decodes parameter deltas from the
 hand queries and writes the refined camera tokens back into the view tokens, which the camera
-head then reads.
+head then reads. Keys and values of the view tokens that never change (all but the camera
+tokens) are projected once per block, not once per iteration.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -22,6 +24,8 @@ from hggt_core.model.layers.mlp import Mlp
 HAND_POSE_DIM = 48
 SHAPE_DIM = 10
 TRANSL_DIM = 3
+NUM_HAND_TOKENS = 3
+"""Hand tokens among the queries and keys: pose, shape, translation (after the S cameras)."""
 _TOKEN_INIT_STD = 0.02
 
 
@@ -106,6 +110,15 @@ class ManoHead(nn.Module):
     def forward(self, tokens: Tensor, num_iterations: int = 4) -> ManoHeadOutput:
         """Refine hand parameters and camera tokens.
 
+        Only the S camera tokens and the 3 hand tokens change between iterations; the other
+        S (P - 1) view tokens, and so each block's keys and values of them, stay the same. Those
+        are projected once per block and reused by every iteration, which projects only the
+        S + 3 changing tokens (the iteration's initial queries). The keys keep the order of the
+        full context (each view's camera token, then its other tokens; hand tokens last), so
+        attention sums in the same order as when the whole context is projected every
+        iteration: the outputs are the same (bit for bit in fp32 on the CPU, torch and ONNX
+        Runtime, as measured by ``bench/mano_head_cache.py``).
+
         Args:
             tokens: [B, S, P, 2C] last aggregator layer (camera token at index 0 of each view).
             num_iterations: refinement iterations (4 in the release).
@@ -113,20 +126,18 @@ class ManoHead(nn.Module):
         Returns:
             The per-iteration hand parameters and the view tokens with refined camera tokens.
         """
-        batch, num_views, tokens_per_view, dim = tokens.shape
         view_tokens = self.token_norm(tokens)
+        num_views = view_tokens.shape[1]
+        unchanged = view_tokens[:, :, 1:].flatten(1, 2)
+        cached = [block.project_keys_values(unchanged) for block in self._blocks()]
+        camera_tokens = view_tokens[:, :, 0]
         previous: HandParams | None = None
         params_per_iteration = []
         for _ in range(num_iterations):
-            hand_tokens = self._hand_tokens(previous, batch)
-            context = torch.cat(
-                [view_tokens.reshape(batch, num_views * tokens_per_view, dim), hand_tokens], dim=1
-            )
-            queries = torch.cat([view_tokens[:, :, 0], hand_tokens], dim=1)
-            for block in self.cross_attn_trunk:
-                queries = block(queries, context)
-            queries = self.cross_attn_norm(queries)
-            view_tokens = torch.cat([queries[:, :num_views, None], view_tokens[:, :, 1:]], dim=2)
+            hand_tokens = self._hand_tokens(previous, tokens.shape[0])
+            queries = torch.cat([camera_tokens, hand_tokens], dim=1)
+            queries = self._run_trunk(queries, cached)
+            camera_tokens = queries[:, :num_views]
             delta = HandParams(
                 hand_pose=self.hand_pose_head(queries[:, num_views]),
                 betas=self.shape_head(queries[:, num_views + 1]),
@@ -134,7 +145,34 @@ class ManoHead(nn.Module):
             )
             previous = delta if previous is None else _accumulate(previous, delta)
             params_per_iteration.append(previous)
+        # The camera head reads these; built once, after the last iteration.
+        view_tokens = torch.cat([camera_tokens[:, :, None], view_tokens[:, :, 1:]], dim=2)
         return ManoHeadOutput(tuple(params_per_iteration), view_tokens)
+
+    def _run_trunk(self, queries: Tensor, cached: list[tuple[Tensor, Tensor]]) -> Tensor:
+        """One iteration of the trunk, then ``cross_attn_norm``.
+
+        Args:
+            queries: [B, S + 3, 2C] camera and hand tokens; they are also the changing part of
+                the context, so their keys and values are projected here.
+            cached: per block, keys and values of the unchanged view tokens,
+                [B, heads, S (P - 1), 2C / heads] each.
+
+        Returns:
+            [B, S + 3, 2C] the refined camera and hand tokens.
+        """
+        changing = queries
+        for block, (keys, values) in zip(self._blocks(), cached, strict=True):
+            new_keys, new_values = block.project_keys_values(changing)
+            queries = block.attend(
+                queries, _full_context(keys, new_keys), _full_context(values, new_values)
+            )
+        normed: Tensor = self.cross_attn_norm(queries)
+        return normed
+
+    def _blocks(self) -> list[CrossAttentionBlock]:
+        """The trunk's blocks, typed for the key/value methods."""
+        return [cast(CrossAttentionBlock, block) for block in self.cross_attn_trunk]
 
     def _hand_tokens(self, previous: HandParams | None, batch: int) -> Tensor:
         """Embed and modulate the three hand tokens: [B, 3, 2C] (pose, shape, translation)."""
@@ -162,6 +200,23 @@ class ManoHead(nn.Module):
             shift, scale, gate = modulation(embedded).chunk(3, dim=-1)
             modulated.append(gate * (self.adaln_norm(embedded) * (1 + scale) + shift) + embedded)
         return torch.cat(modulated, dim=1)
+
+
+def _full_context(unchanged: Tensor, changing: Tensor) -> Tensor:
+    """Keys (or values) of the whole context in its token order, from its two parts.
+
+    Args:
+        unchanged: [B, heads, S (P - 1), D] of each view's tokens after its camera token.
+        changing: [B, heads, S + 3, D] of the S camera tokens, then the 3 hand tokens.
+
+    Returns:
+        [B, heads, S P + 3, D]: view 0's camera token and other tokens, view 1's, ..., then
+        the hand tokens.
+    """
+    num_views = changing.shape[2] - NUM_HAND_TOKENS
+    per_view = unchanged.unflatten(2, (num_views, -1))
+    views = torch.cat([changing[:, :, :num_views, None], per_view], dim=3).flatten(2, 3)
+    return torch.cat([views, changing[:, :, num_views:]], dim=2)
 
 
 def _accumulate(previous: HandParams, delta: HandParams) -> HandParams:

@@ -12,7 +12,7 @@ cameras from the hand, MANO fit), which runs on any CPU and is the default witho
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -32,6 +32,7 @@ from hggt_core.model.hggt import HGGT, HGGTConfig
 from hggt_core.pipeline.filters import FilterConfig
 from hggt_core.pipeline.localise import LOCALISER_NAMES, localiser_from_name
 from hggt_core.pipeline.predictor import Predictor, PredictorConfig, mano_layers_from_dir
+from hggt_core.pipeline.tracker import TrackerConfig
 from hggt_core.pipeline.types import FrameSet, HandResult, HandSide
 
 _LOG = logging.getLogger(__name__)
@@ -101,6 +102,8 @@ class PipelineSpec:
     False treats every frameset as independent images."""
     fov_deg: float = 60.0
     """Landmarks: horizontal field of view assumed for views without known intrinsics."""
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    """The "tracker" localiser's settings, its re-detection policy included."""
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINE_NAMES:
@@ -199,7 +202,7 @@ def build_pipeline(spec: PipelineSpec) -> Pipeline:
         temporal_filter=FilterConfig() if spec.temporal_filter else None,
         use_known_intrinsics=spec.use_known_intrinsics,
     )
-    localiser = localiser_from_name(spec.localiser, side=spec.side)
+    localiser = localiser_from_name(spec.localiser, side=spec.side, tracker=spec.tracker)
     predictor = Predictor(engine, mano_right, mano_left, localiser, config)
     return Pipeline(predictor, spec.resolved_engine, model_source, trained, mano_source)
 

@@ -31,7 +31,7 @@ from hggt_core.geometry.rotations import (
     quaternion_to_axis_angle,
     quaternion_to_matrix,
 )
-from hggt_core.pipeline.types import FloatArray, HandResult, HandSide
+from hggt_core.pipeline.types import NS_PER_S, FloatArray, HandResult, HandSide
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class OneEuroFilter:
         self.params = params or OneEuroParams()
         self._value: FloatArray | None = None
         self._speed: FloatArray | None = None
-        self._stamp_s = 0.0
+        self._stamp_ns = 0
 
     @property
     def value(self) -> FloatArray | None:
@@ -84,23 +84,24 @@ class OneEuroFilter:
         self._value = None
         self._speed = None
 
-    def __call__(self, sample: npt.ArrayLike, stamp_s: float) -> FloatArray:
+    def __call__(self, sample: npt.ArrayLike, stamp_ns: int) -> FloatArray:
         """Filter one sample.
 
         Args:
             sample: the new measurement, any shape (float64 internally).
-            stamp_s: its time in seconds.
+            stamp_ns: its time in integer nanoseconds; time steps are taken between these
+                integers, then converted to seconds (exact at epoch stamps).
 
         Returns:
             The filtered value, float64, the sample's shape.
         """
         x = np.asarray(sample, dtype=np.float64)
         previous = self._value
-        dt_s = stamp_s - self._stamp_s
+        dt_s = (stamp_ns - self._stamp_ns) / NS_PER_S
         if previous is None or self._speed is None or previous.shape != x.shape or dt_s < 0:
             self._value = x.copy()
             self._speed = np.zeros_like(x)
-            self._stamp_s = stamp_s
+            self._stamp_ns = stamp_ns
             return x.copy()
         if dt_s == 0:
             return previous.copy()
@@ -109,7 +110,7 @@ class OneEuroFilter:
         self._speed = self._speed + _alpha(p.d_cutoff_hz, dt_s) * (raw_speed - self._speed)
         cutoff = p.min_cutoff_hz + p.beta * np.abs(self._speed)
         self._value = previous + _alpha(cutoff, dt_s) * (x - previous)
-        self._stamp_s = stamp_s
+        self._stamp_ns = stamp_ns
         return self._value.copy()
 
 
@@ -133,13 +134,13 @@ class QuaternionFilter:
         """Forget the history."""
         self._filter.reset()
 
-    def __call__(self, quat_xyzw: FloatArray, stamp_s: float) -> FloatArray:
+    def __call__(self, quat_xyzw: FloatArray, stamp_ns: int) -> FloatArray:
         """Filter [..., 4] unit quaternions (XYZW); returns [..., 4] unit quaternions."""
         current = self._filter.value
         if current is not None and current.shape == quat_xyzw.shape:
             same_side = np.sum(quat_xyzw * current, axis=-1, keepdims=True) >= 0
             quat_xyzw = np.where(same_side, quat_xyzw, -quat_xyzw)
-        filtered = self._filter(quat_xyzw, stamp_s)
+        filtered = self._filter(quat_xyzw, stamp_ns)
         unit: FloatArray = filtered / np.linalg.norm(filtered, axis=-1, keepdims=True)
         return unit
 
@@ -173,14 +174,14 @@ class FilterConfig:
 class _HandState:
     """The filters of one hand."""
 
-    def __init__(self, config: FilterConfig, stamp_s: float, reference: str) -> None:
+    def __init__(self, config: FilterConfig, stamp_ns: int, reference: str) -> None:
         self.joints = OneEuroFilter(config.position)
         self.vertices = OneEuroFilter(config.position)
         self.transl = OneEuroFilter(config.position)
         self.betas = OneEuroFilter(config.shape)
         self.hand_pose = QuaternionFilter(config.rotation)
         self.joint_rotations = QuaternionFilter(config.rotation)
-        self.last_stamp_s = stamp_s
+        self.last_stamp_ns = stamp_ns
         self.reference = reference
 
 
@@ -220,17 +221,17 @@ class HandFilter:
             self._states.pop(side, None)
 
     def __call__(self, result: HandResult) -> HandResult:
-        """Filter one hand's result (at ``result.stamp_s``); returns a new result."""
-        t = result.stamp_s
+        """Filter one hand's result (at ``result.stamp_ns``); returns a new result."""
+        t = result.stamp_ns
         reference = result.views_used[0] if result.views_used else ""
         state = self._states.get(result.side)
         if (
             state is None
-            or t - state.last_stamp_s > self.config.lost_timeout_s
+            or (t - state.last_stamp_ns) / NS_PER_S > self.config.lost_timeout_s
             or state.reference != reference
         ):
             state = self._states[result.side] = _HandState(self.config, t, reference)
-        state.last_stamp_s = t
+        state.last_stamp_ns = t
 
         pose_quat = axis_angle_to_quaternion(_to_torch(result.hand_pose.reshape(-1, 3)))
         hand_pose = quaternion_to_axis_angle(

@@ -47,6 +47,7 @@ from hggt_core.pipeline.mirror import (
     mirror_raw_prediction,
     mirror_rotations,
 )
+from hggt_core.pipeline.shared_cameras import share_cameras
 from hggt_core.pipeline.types import (
     CropTransform,
     FloatArray,
@@ -189,7 +190,9 @@ class Predictor:
 
         Returns:
             One result per hand found in at least ``min_views`` views (an empty list when
-            there is none); every result carries ``frameset.stamp_s``. ``timings_s`` has the
+            there is none), in one set of cameras
+            (:func:`~hggt_core.pipeline.shared_cameras.share_cameras`); every result carries
+            ``frameset.stamp_ns``. ``timings_s`` has the
             stages "localise" (for the whole frameset), "crop", "model", "mano", "cameras" and
             "filter" (0 when off), in seconds.
         """
@@ -201,6 +204,7 @@ class Predictor:
             result = self._predict_hand(frameset, hand, localise_s)
             if result is not None:
                 results.append(result)
+        results = share_cameras(results)
         self._previous = results
         return results
 
@@ -232,7 +236,7 @@ class Predictor:
         cameras = self._cameras(views, transforms, raw.pose_enc, posed.joints)
         timings["cameras"], clock = _lap(clock)
         result = HandResult(
-            stamp_s=frameset.stamp_s,
+            stamp_ns=frameset.stamp_ns,
             side=hand.side,
             score=hand.score,
             hand_pose=posed.params.hand_pose.astype(np.float64),

@@ -6,7 +6,9 @@ This replaces message_filters' ApproximateTimeSynchronizer (ARCHITECTURE.md, dec
 It is fed ``(view name, stamp, payload)`` one message at a time and hands back the sets that
 became ready; nothing is called back, so the caller decides which thread does the work.
 
-Policy, all times in the stamps' clock (seconds):
+Stamps are integer nanoseconds (as ROS headers carry them), so a set's stamps are exactly its
+members' and equal stamps are exactly equal; the settings are seconds. Policy, all times on
+the stamps' clock:
 
 * A *window* is ``[s, s + slop_s]`` starting at a buffered stamp ``s``; a candidate set takes,
   for every view with a message in the window, that view's newest message in it, so a set's
@@ -14,7 +16,7 @@ Policy, all times in the stamps' clock (seconds):
   are a subset of an earlier window's are not candidates (they would split one frame).
 * A candidate is *ready* when every declared view is in it (complete), or when it has at
   least ``min_views`` views and has waited ``max_wait_s``: the stream clock (the newest stamp
-  pushed, or the ``now_s`` given to :meth:`MultiViewSynchroniser.poll` if later) is at least
+  pushed, or the ``now_ns`` given to :meth:`MultiViewSynchroniser.poll` if later) is at least
   ``max_wait_s`` past its oldest stamp. Measuring the wait in stamp time makes bag replays
   deterministic; ``poll`` lets a node's timer release framesets when a camera stops and
   nothing else arrives.
@@ -54,6 +56,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeGuard, TypeVar
 
+from hggt_core.pipeline.types import NS_PER_S, checked_stamp_ns, seconds_to_ns
+
 T = TypeVar("T")
 
 _LOG = logging.getLogger(__name__)
@@ -61,7 +65,7 @@ _LOG = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SyncConfig:
-    """Synchroniser settings; all durations in seconds of the stamps' clock.
+    """Synchroniser settings; all durations in seconds on the stamps' clock.
 
     Attributes:
         slop_s: largest allowed spread (newest minus oldest stamp) inside one set, >= 0.
@@ -115,20 +119,25 @@ class SyncedSet(Generic[T]):
     """One synchronised frameset.
 
     Attributes:
-        reference_stamp_s: the set's stamp (s): the reference view's stamp when it is
+        reference_stamp_ns: the set's stamp (ns): the reference view's stamp when it is
             present, else the stamp of the first present view in declaration order. It is
             always a real capture stamp of one member (not an average), so a consumer can
             look up TF or align other data at it; it stays on one camera's clock while
             that camera is present and is within ``slop_s`` of every member.
-        views: ``(name, stamp_s, payload)`` of the present views, in declaration order.
+        views: ``(name, stamp_ns, payload)`` of the present views, in declaration order.
         missing: names of the declared views absent from the set, in declaration order.
         spread_s: newest minus oldest member stamp (s), <= ``slop_s``.
     """
 
-    reference_stamp_s: float
-    views: tuple[tuple[str, float, T], ...]
+    reference_stamp_ns: int
+    views: tuple[tuple[str, int, T], ...]
     missing: tuple[str, ...]
     spread_s: float
+
+    @property
+    def reference_stamp_s(self) -> float:
+        """``reference_stamp_ns`` in seconds (float64; for arithmetic, never for stamping)."""
+        return self.reference_stamp_ns / NS_PER_S
 
     @property
     def complete(self) -> bool:
@@ -191,44 +200,44 @@ class _ViewBuffer(Generic[T]):
     """Messages of one view sorted by stamp, with its counters and drop horizon."""
 
     def __init__(self) -> None:
-        self.stamps_s: list[float] = []
+        self.stamps_ns: list[int] = []
         self.payloads: list[T] = []
-        self.newest_s: float | None = None
-        self.horizon_s = -math.inf
+        self.newest_ns: int | None = None
+        self.horizon_ns: float = -math.inf
         self.received = 0
         self.duplicates = 0
         self.dropped_stale = 0
         self.dropped_overflow = 0
 
-    def insert(self, stamp_s: float, payload: T, capacity: int) -> None:
-        index = bisect.bisect_left(self.stamps_s, stamp_s)
-        if index < len(self.stamps_s) and self.stamps_s[index] == stamp_s:
+    def insert(self, stamp_ns: int, payload: T, capacity: int) -> None:
+        index = bisect.bisect_left(self.stamps_ns, stamp_ns)
+        if index < len(self.stamps_ns) and self.stamps_ns[index] == stamp_ns:
             self.payloads[index] = payload
             self.duplicates += 1
             return
-        self.stamps_s.insert(index, stamp_s)
+        self.stamps_ns.insert(index, stamp_ns)
         self.payloads.insert(index, payload)
-        if len(self.stamps_s) > capacity:
-            del self.stamps_s[0]
+        if len(self.stamps_ns) > capacity:
+            del self.stamps_ns[0]
             del self.payloads[0]
             self.dropped_overflow += 1
 
-    def payload_at(self, stamp_s: float) -> T:
-        return self.payloads[bisect.bisect_left(self.stamps_s, stamp_s)]
+    def payload_at(self, stamp_ns: int) -> T:
+        return self.payloads[bisect.bisect_left(self.stamps_ns, stamp_ns)]
 
-    def drop_through(self, horizon_s: float) -> int:
+    def drop_through(self, horizon_ns: float) -> int:
         """Raise the horizon and drop messages at or below it; returns how many."""
-        self.horizon_s = max(self.horizon_s, horizon_s)
-        count = bisect.bisect_right(self.stamps_s, self.horizon_s)
-        del self.stamps_s[:count]
+        self.horizon_ns = max(self.horizon_ns, horizon_ns)
+        count = bisect.bisect_right(self.stamps_ns, self.horizon_ns)
+        del self.stamps_ns[:count]
         del self.payloads[:count]
         return count
 
     def clear(self) -> None:
-        self.stamps_s.clear()
+        self.stamps_ns.clear()
         self.payloads.clear()
-        self.newest_s = None
-        self.horizon_s = -math.inf
+        self.newest_ns = None
+        self.horizon_ns = -math.inf
 
 
 class MultiViewSynchroniser(Generic[T]):
@@ -239,9 +248,9 @@ class MultiViewSynchroniser(Generic[T]):
 
     Example:
         >>> sync = MultiViewSynchroniser[str](["cam0", "cam1"], SyncConfig(slop_s=0.01))
-        >>> sync.push("cam0", 10.000, "a")
+        >>> sync.push("cam0", 10_000_000_000, "a")
         []
-        >>> [s.names for s in sync.push("cam1", 10.004, "b")]
+        >>> [s.names for s in sync.push("cam1", 10_004_000_000, "b")]
         [('cam0', 'cam1')]
     """
 
@@ -283,7 +292,10 @@ class MultiViewSynchroniser(Generic[T]):
         self._priority = (first, *(i for i in range(len(names)) if i != first))
         self._buffers: list[_ViewBuffer[T]] = [_ViewBuffer() for _ in names]
         self._lock = threading.Lock()
-        self._clock_s: float | None = None
+        self._slop_ns = _duration_ns(self._config.slop_s)
+        self._max_wait_ns = _duration_ns(self._config.max_wait_s)
+        self._reset_threshold_ns = _duration_ns(self._config.reset_threshold_s)
+        self._clock_ns: int | None = None
         self._emitted = 0
         self._partial = 0
         self._resets = 0
@@ -298,46 +310,46 @@ class MultiViewSynchroniser(Generic[T]):
         """The settings in use."""
         return self._config
 
-    def push(self, view_name: str, stamp_s: float, payload: T) -> list[SyncedSet[T]]:
+    def push(self, view_name: str, stamp_ns: int, payload: T) -> list[SyncedSet[T]]:
         """Add one message and return the sets that became ready, oldest first.
 
         Args:
             view_name: one of the declared views.
-            stamp_s: capture stamp (s), e.g. ``header.stamp`` as seconds.
+            stamp_ns: capture stamp in integer nanoseconds, e.g. ``header.stamp``'s
+                ``sec * 10**9 + nanosec``.
             payload: anything; handed back untouched in the set.
 
         Raises:
-            ValueError: unknown view name or a non-finite stamp.
+            ValueError: unknown view name.
+            TypeError: a stamp that is not an integer.
         """
         index = self._index.get(view_name)
         if index is None:
             raise ValueError(f"unknown view {view_name!r}; declared views are {self._names!r}")
-        if not math.isfinite(stamp_s):
-            raise ValueError(f"stamp_s must be finite, got {stamp_s!r} for view {view_name!r}")
+        stamp_ns = checked_stamp_ns(stamp_ns, f"view {view_name!r}")
         with self._lock:
-            jumped_from_s = self._accept(index, stamp_s, payload)
-            ready = self._release(self._clock_s)
+            jumped_from_ns = self._accept(index, stamp_ns, payload)
+            ready = self._release(self._clock_ns)
             resets = self._resets
-        if jumped_from_s is not None:
-            message = "view %r stamp jumped back from %.6f s to %.6f s; synchroniser reset (#%d)"
-            _LOG.warning(message, view_name, jumped_from_s, stamp_s, resets)
+        if jumped_from_ns is not None:
+            message = "view %r stamp jumped back from %d ns to %d ns; synchroniser reset (#%d)"
+            _LOG.warning(message, view_name, jumped_from_ns, stamp_ns, resets)
         return ready
 
-    def poll(self, now_s: float) -> list[SyncedSet[T]]:
-        """Release the sets whose wait has run out by ``now_s``, oldest first.
+    def poll(self, now_ns: int) -> list[SyncedSet[T]]:
+        """Release the sets whose wait has run out by ``now_ns``, oldest first.
 
         Call it from a timer when views may stop: without pushes the stream clock would not
-        advance. ``now_s`` must be on the stamps' clock (e.g. the node's ROS clock); an
+        advance. ``now_ns`` must be on the stamps' clock (e.g. the node's ROS clock); an
         earlier time than the newest stamp changes nothing.
 
         Raises:
-            ValueError: a non-finite ``now_s``.
+            TypeError: a ``now_ns`` that is not an integer.
         """
-        if not math.isfinite(now_s):
-            raise ValueError(f"now_s must be finite, got {now_s!r}")
+        now_ns = checked_stamp_ns(now_ns, "poll")
         with self._lock:
-            clock_s = now_s if self._clock_s is None else max(self._clock_s, now_s)
-            return self._release(clock_s)
+            clock_ns = now_ns if self._clock_ns is None else max(self._clock_ns, now_ns)
+            return self._release(clock_ns)
 
     def stats(self) -> SyncStats:
         """A snapshot of the counters."""
@@ -349,7 +361,7 @@ class MultiViewSynchroniser(Generic[T]):
                     duplicates=b.duplicates,
                     dropped_stale=b.dropped_stale,
                     dropped_overflow=b.dropped_overflow,
-                    buffered=len(b.stamps_s),
+                    buffered=len(b.stamps_ns),
                 )
                 for name, b in zip(self._names, self._buffers, strict=True)
             )
@@ -363,62 +375,64 @@ class MultiViewSynchroniser(Generic[T]):
     def _clear(self) -> None:
         for buffer in self._buffers:
             buffer.clear()
-        self._clock_s = None
+        self._clock_ns = None
 
-    def _accept(self, index: int, stamp_s: float, payload: T) -> float | None:
+    def _accept(self, index: int, stamp_ns: int, payload: T) -> int | None:
         """Buffer one message; returns the previous stamp when it was a clock jump."""
         buffer = self._buffers[index]
         buffer.received += 1
-        jumped_from_s = None
-        threshold_s = self._config.reset_threshold_s
-        if buffer.newest_s is not None and stamp_s < buffer.newest_s - threshold_s:
-            jumped_from_s = buffer.newest_s
+        jumped_from_ns = None
+        newest_ns = buffer.newest_ns
+        if newest_ns is not None and stamp_ns < newest_ns - self._reset_threshold_ns:
+            jumped_from_ns = newest_ns
             self._clear()
             self._resets += 1
-        buffer.newest_s = stamp_s if buffer.newest_s is None else max(buffer.newest_s, stamp_s)
-        self._clock_s = stamp_s if self._clock_s is None else max(self._clock_s, stamp_s)
-        if stamp_s <= buffer.horizon_s:
+        buffer.newest_ns = (
+            stamp_ns if buffer.newest_ns is None else max(buffer.newest_ns, stamp_ns)
+        )
+        self._clock_ns = stamp_ns if self._clock_ns is None else max(self._clock_ns, stamp_ns)
+        if stamp_ns <= buffer.horizon_ns:
             buffer.dropped_stale += 1
         else:
-            buffer.insert(stamp_s, payload, self._config.queue_size)
-        return jumped_from_s
+            buffer.insert(stamp_ns, payload, self._config.queue_size)
+        return jumped_from_ns
 
-    def _release(self, clock_s: float | None) -> list[SyncedSet[T]]:
+    def _release(self, clock_ns: int | None) -> list[SyncedSet[T]]:
         ready: list[SyncedSet[T]] = []
-        while clock_s is not None:
+        while clock_ns is not None:
             items = sorted(
-                (stamp_s, view)
+                (stamp_ns, view)
                 for view, buffer in enumerate(self._buffers)
-                for stamp_s in buffer.stamps_s
+                for stamp_ns in buffer.stamps_ns
             )
-            window = self._oldest_ready_window(items, clock_s)
+            window = self._oldest_ready_window(items, clock_ns)
             if window is None:
                 break
             ready.append(self._emit(items[window[0] : window[1]]))
         return ready
 
     def _oldest_ready_window(
-        self, items: list[tuple[float, int]], clock_s: float
+        self, items: list[tuple[int, int]], clock_ns: int
     ) -> tuple[int, int] | None:
         """Sweep windows ``[s, s + slop_s]`` over sorted ``(stamp, view)`` items.
 
         Returns:
             ``(start, end)`` item indices (end exclusive) of the oldest ready window, or None.
         """
-        config = self._config
+        min_views = self._config.min_views
         counts = [0] * len(self._names)
         distinct = 0
         end = 0
         previous_end = 0
-        for start, (start_s, start_view) in enumerate(items):
-            while end < len(items) and items[end][0] - start_s <= config.slop_s:
+        for start, (start_ns, start_view) in enumerate(items):
+            while end < len(items) and items[end][0] - start_ns <= self._slop_ns:
                 distinct += int(counts[items[end][1]] == 0)
                 counts[items[end][1]] += 1
                 end += 1
             # Same end as the previous window: a subset of it, hence not a candidate.
             if end > previous_end and (
                 distinct == len(self._names)
-                or (distinct >= config.min_views and clock_s - start_s >= config.max_wait_s)
+                or (distinct >= min_views and clock_ns - start_ns >= self._max_wait_ns)
             ):
                 return start, end
             previous_end = end
@@ -426,22 +440,27 @@ class MultiViewSynchroniser(Generic[T]):
             distinct -= int(counts[start_view] == 0)
         return None
 
-    def _emit(self, window: list[tuple[float, int]]) -> SyncedSet[T]:
-        chosen: list[float | None] = [None] * len(self._names)
-        for stamp_s, view in window:
-            chosen[view] = stamp_s  # items are sorted, so each view keeps its newest
+    def _emit(self, window: list[tuple[int, int]]) -> SyncedSet[T]:
+        chosen: list[int | None] = [None] * len(self._names)
+        for stamp_ns, view in window:
+            chosen[view] = stamp_ns  # items are sorted, so each view keeps its newest
         present = [(view, s) for view, s in enumerate(chosen) if s is not None]
-        oldest_s = min(s for _, s in present)
-        newest_s = max(s for _, s in present)
+        oldest_ns = min(s for _, s in present)
+        newest_ns = max(s for _, s in present)
         members = tuple(
             (self._names[view], s, self._buffers[view].payload_at(s)) for view, s in present
         )
-        reference_s = next(s for view in self._priority if (s := chosen[view]) is not None)
+        reference_ns = next(s for view in self._priority if (s := chosen[view]) is not None)
         for view, buffer in enumerate(self._buffers):
             used = chosen[view] is not None
-            horizon_s = newest_s if used else oldest_s + self._config.slop_s
-            buffer.dropped_stale += buffer.drop_through(horizon_s) - int(used)
+            horizon_ns = newest_ns if used else oldest_ns + self._slop_ns
+            buffer.dropped_stale += buffer.drop_through(horizon_ns) - int(used)
         missing = tuple(name for name, s in zip(self._names, chosen, strict=True) if s is None)
         self._emitted += 1
         self._partial += bool(missing)
-        return SyncedSet(reference_s, members, missing, newest_s - oldest_s)
+        return SyncedSet(reference_ns, members, missing, (newest_ns - oldest_ns) / NS_PER_S)
+
+
+def _duration_ns(seconds: float) -> float:
+    """A setting in seconds as nanoseconds (an int, or ``math.inf`` for an infinite one)."""
+    return math.inf if math.isinf(seconds) else seconds_to_ns(seconds)

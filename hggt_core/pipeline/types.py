@@ -13,12 +13,17 @@ Frames and units used throughout:
 * ``cam_from_ref`` is the rigid transform [4, 4] taking reference-frame points into a view's
   camera frame (view 0's is the identity up to prediction error).
 * Intrinsics K [3, 3] are in full-image pixels of their view.
+* Stamps are integer nanoseconds (``stamp_ns``) on the source's clock, as ROS headers carry
+  them: float64 seconds resolve only ~0.24 us at epoch times (1.7e9 s), so a stamp that went
+  through floats would not match its image's header. ``stamp_s`` is a float view for
+  arithmetic (rates, ages, filter time steps), never for stamping outputs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Literal, Protocol
 
 import numpy as np
@@ -28,6 +33,38 @@ HandSide = Literal["right", "left"]
 FloatArray = npt.NDArray[np.float64]
 ImageArray = npt.NDArray[np.uint8]
 
+NS_PER_S = 1_000_000_000
+"""Nanoseconds per second."""
+
+
+def seconds_to_ns(seconds: float) -> int:
+    """Float seconds -> the nearest integer nanoseconds of the float's exact value.
+
+    The float is converted exactly (as a fraction), so only the final rounding happens. For
+    durations and for stamps that are born as floats (a video's stream time, a wall clock);
+    a stamp that already has integer nanoseconds keeps them.
+
+    Raises:
+        ValueError: a non-finite value.
+    """
+    if not np.isfinite(seconds):
+        raise ValueError(f"cannot convert {seconds!r} s to nanoseconds")
+    return round(Fraction(seconds) * NS_PER_S)
+
+
+def checked_stamp_ns(stamp_ns: object, owner: str) -> int:
+    """``stamp_ns`` as a Python int, or TypeError naming ``owner`` for a non-integer stamp.
+
+    NumPy integers are accepted (npz files hold int64); floats and bools are not: a float
+    stamp is almost always seconds passed where nanoseconds belong.
+    """
+    if isinstance(stamp_ns, bool) or not isinstance(stamp_ns, int | np.integer):
+        raise TypeError(
+            f"{owner}: stamp_ns must be integer nanoseconds, got {type(stamp_ns).__name__} "
+            f"{stamp_ns!r}"
+        )
+    return int(stamp_ns)
+
 
 @dataclass(frozen=True)
 class View:
@@ -35,15 +72,25 @@ class View:
 
     Attributes:
         name: camera name, unique within the frameset (a topic, frame id or file stem).
-        stamp_s: capture time in seconds (the source's clock).
+        stamp_ns: capture time in integer nanoseconds (the source's clock).
         image: [H, W, 3] uint8 RGB.
         intrinsics: known [3, 3] K in this image's pixels, or None when uncalibrated.
     """
 
     name: str
-    stamp_s: float
+    stamp_ns: int
     image: ImageArray
     intrinsics: FloatArray | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "stamp_ns", checked_stamp_ns(self.stamp_ns, f"view {self.name!r}")
+        )
+
+    @property
+    def stamp_s(self) -> float:
+        """``stamp_ns`` in seconds (float64; for arithmetic, never for stamping outputs)."""
+        return self.stamp_ns / NS_PER_S
 
 
 @dataclass(frozen=True)
@@ -51,14 +98,21 @@ class FrameSet:
     """Synchronised views of one instant; ``views[0]`` is the reference camera.
 
     Attributes:
-        stamp_s: reference stamp in seconds; every output derived from this set carries it.
+        stamp_ns: reference stamp in integer nanoseconds; every output derived from this set
+            carries it exactly.
         views: the views, reference first; names are unique.
     """
 
-    stamp_s: float
+    stamp_ns: int
     views: tuple[View, ...]
 
+    @property
+    def stamp_s(self) -> float:
+        """``stamp_ns`` in seconds (float64; for arithmetic, never for stamping outputs)."""
+        return self.stamp_ns / NS_PER_S
+
     def __post_init__(self) -> None:
+        object.__setattr__(self, "stamp_ns", checked_stamp_ns(self.stamp_ns, "frameset"))
         if not self.views:
             raise ValueError("a frameset needs at least one view")
         names = [view.name for view in self.views]
@@ -151,7 +205,7 @@ class HandResult:
     """One reconstructed hand of one frameset, in the reference camera frame.
 
     Attributes:
-        stamp_s: the frameset's reference stamp (seconds).
+        stamp_ns: the frameset's reference stamp (integer nanoseconds).
         side: which hand.
         score: confidence in [0, 1] (from localisation).
         hand_pose: [48] MANO axis-angle pose (radians); first 3 = global orientation, then 15
@@ -167,7 +221,7 @@ class HandResult:
         timings_s: stage name -> seconds spent on it for this hand.
     """
 
-    stamp_s: float
+    stamp_ns: int
     side: HandSide
     score: float
     hand_pose: FloatArray
@@ -179,6 +233,14 @@ class HandResult:
     cameras: tuple[ViewCamera, ...]
     views_used: tuple[str, ...]
     timings_s: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stamp_ns", checked_stamp_ns(self.stamp_ns, f"{self.side} hand"))
+
+    @property
+    def stamp_s(self) -> float:
+        """``stamp_ns`` in seconds (float64; for arithmetic, never for stamping outputs)."""
+        return self.stamp_ns / NS_PER_S
 
 
 class HandLocaliser(Protocol):

@@ -118,6 +118,9 @@ def overlay_hands(
 ) -> ImageArray:
     """Draw several hands over one view; they are rendered together so they occlude correctly.
 
+    Hands whose cameras of this view disagree (estimated separately, see
+    :mod:`hggt_core.pipeline.shared_cameras`) are drawn one after the other instead.
+
     Args:
         image: [H, W, 3] uint8 RGB full image of the view.
         hands: per hand (this view's camera for it, [V, 3] vertices in its reference frame,
@@ -136,9 +139,11 @@ def overlay_hands(
     points: list[npt.NDArray[np.float64]] = []
     colours: list[npt.NDArray[np.float64]] = []
     first = hands[0][0].intrinsics
+    if any(not np.allclose(camera.intrinsics, first) for camera, *_ in hands):
+        for hand in hands:
+            canvas = overlay_hands(canvas, [hand], faces, alpha, draw_joints)
+        return canvas
     for camera, vertices, side, colour in hands:
-        if not np.allclose(camera.intrinsics, first):
-            raise ValueError("all hands drawn over one view must share its intrinsics")
         verts = np.asarray(vertices, dtype=np.float64).reshape(-1, 3)
         points.append(verts @ camera.cam_from_ref[:3, :3].T + camera.cam_from_ref[:3, 3])
         rgb = colour if colour is not None else SIDE_COLOURS[side]

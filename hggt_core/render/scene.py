@@ -146,12 +146,17 @@ class SyntheticExample:
     light_dir_ref: FloatArray
     skin_colour: tuple[float, float, float]
 
-    def frameset(self, stamp_s: float = 0.0, with_intrinsics: bool = False) -> FrameSet:
-        """The views as a pipeline input (crops as images; intrinsics only if asked for)."""
+    def frameset(self, stamp_ns: int = 0, with_intrinsics: bool = False) -> FrameSet:
+        """The views as a pipeline input (crops as images; intrinsics only if asked for).
+
+        Args:
+            stamp_ns: the frameset's and every view's stamp, integer nanoseconds.
+            with_intrinsics: give each view its known intrinsics.
+        """
         return FrameSet(
-            stamp_s=stamp_s,
+            stamp_ns=stamp_ns,
             views=tuple(
-                View(view.name, stamp_s, view.image, view.intrinsics if with_intrinsics else None)
+                View(view.name, stamp_ns, view.image, view.intrinsics if with_intrinsics else None)
                 for view in self.views
             ),
         )

@@ -7,6 +7,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -31,6 +32,13 @@ FAST = ["--engine", "torch", "--crop-size", "112"]
 """HGGT (the bundled demo model unless a checkpoint is given) at a small crop."""
 TYPESTORE = get_typestore(Stores.ROS2_JAZZY)
 TOPICS = ("/cam0/image_raw", "/cam1/image_raw")
+EPOCH_NS = 1_700_000_000_123_456_789
+"""A realistic camera stamp with odd nanoseconds (float64 seconds resolve 238 ns there)."""
+
+
+def _image_stamp_ns(frame: int, camera: int) -> int:
+    """The bag's image stamps: 10 Hz, camera 1 2 ms after camera 0, odd nanoseconds."""
+    return EPOCH_NS + frame * 100_000_037 + camera * 2_000_000
 
 
 def _printed_number(printed: str, label: str) -> float:
@@ -281,7 +289,7 @@ def _write_camera_bag(path: Path, camera_info: bool = False) -> None:
         ]
         for frame in range(3):
             for camera, connection in enumerate(connections):
-                stamp_ns = 1_000_000_000 + frame * 100_000_000 + camera * 2_000_000
+                stamp_ns = _image_stamp_ns(frame, camera)
                 rgb = np.ascontiguousarray(cv2.resize(images[camera + frame], (112, 112)))
                 step, data = encode_image(rgb, "rgb8")
                 message = _message(
@@ -305,21 +313,33 @@ def test_bag_in_bag_out(tmp_path: Path) -> None:
     out = tmp_path / "out_bag"
     status = main(["bag", str(tmp_path / "in_bag"), "--topics", *TOPICS, "-o", str(out), *FAST])
     assert status == 0
+    messages: dict[str, list[tuple[int, object]]] = {}
     with Reader(out) as reader:
         topics = {connection.topic: connection.msgtype for connection in reader.connections}
         assert topics["/hand/mano"] == "sensor_msgs/msg/JointState"
         assert topics["/tf"] == "tf2_msgs/msg/TFMessage"
-        states = [
-            TYPESTORE.deserialize_cdr(data, "sensor_msgs/msg/JointState")
-            for connection, _, data in reader.messages()
-            if connection.topic == "/hand/mano"
-        ]
+        for connection, log_ns, data in reader.messages():
+            message = TYPESTORE.deserialize_cdr(data, connection.msgtype)
+            messages.setdefault(connection.topic, []).append((log_ns, message))
+    states = [state for _, state in messages["/hand/mano"]]
     assert len(states) == 3
-    stamps = [state.header.stamp.sec + 1e-9 * state.header.stamp.nanosec for state in states]
-    assert stamps == pytest.approx([1.0, 1.1, 1.2], abs=1e-9)
+    # Every output is stamped with its frameset's reference image stamp, to the nanosecond.
+    camera0_ns = [_image_stamp_ns(frame, 0) for frame in range(3)]
+    for topic in ("/hand/mano", "/hand/right/joints", "/hand/markers", "/tf"):
+        assert [log_ns for log_ns, _ in messages[topic]] == camera0_ns, topic
+        headers = [_header_stamps_ns(message) for _, message in messages[topic]]
+        assert all(len(set(stamps)) == 1 for stamps in headers), topic
+        assert [stamps[0] for stamps in headers] == camera0_ns, topic
     assert {state.header.frame_id for state in states} == {"cam0_optical"}
     hand = decode_mano_joint_state(list(states[0].name), list(states[0].position))["right"]
     assert hand.hand_pose.shape == (48,)
+
+
+def _header_stamps_ns(message: Any) -> list[int]:
+    """The header stamps of a message, or of every entry of a MarkerArray / TFMessage."""
+    entries = getattr(message, "markers", None) or getattr(message, "transforms", None)
+    headers = [entry.header for entry in entries] if entries else [message.header]
+    return [header.stamp.sec * 10**9 + header.stamp.nanosec for header in headers]
 
 
 def test_bag_without_the_topics_names_what_it_has(

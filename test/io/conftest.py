@@ -73,7 +73,7 @@ def build_hand_result(
     side: HandSide = "right",
     *,
     seed: int = 0,
-    stamp_s: float = 12.5,
+    stamp_ns: int = 12_500_000_000,
     views: Sequence[str] = RING_VIEWS,
     **fields: Any,
 ) -> HandResult:
@@ -82,7 +82,7 @@ def build_hand_result(
     Args:
         side: which hand (and which synthetic MANO model).
         seed: draws the pose, shape, translation (about 0.5 m in front of camera 0) and score.
-        stamp_s: the result's stamp.
+        stamp_ns: the result's stamp, integer nanoseconds.
         views: one camera per name: camera i is ``_ring_cam_from_ref(i)`` with ``RING_K``
             (camera 0 the identity), ``joints_2d`` the projected joints.
         **fields: HandResult fields replacing the built ones; given ``cameras`` without
@@ -94,7 +94,7 @@ def build_hand_result(
     transl = np.array([0.02, -0.01, 0.5]) + rng.normal(scale=0.01, size=3)
     vertices, joints, rotations = _posed_hand(side, hand_pose, betas, transl)
     result = HandResult(
-        stamp_s=stamp_s,
+        stamp_ns=stamp_ns,
         side=side,
         score=float(rng.uniform(0.5, 1.0)),
         hand_pose=hand_pose,

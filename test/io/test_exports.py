@@ -26,6 +26,8 @@ from hggt_core.io.exports import (
 from hggt_core.pipeline.types import CropTransform, HandResult, HandSide, ViewCamera
 
 SIZE = 518
+EPOCH_NS = 1_700_000_000_123_456_789
+"""A realistic ROS stamp with odd nanoseconds (float64 seconds cannot hold it)."""
 MakeResult = Callable[..., tuple[HandResult, np.ndarray]]
 MIRROR = np.diag([-1.0, 1.0, 1.0, 1.0])
 
@@ -71,14 +73,14 @@ def _camera(name: str, encoding: np.ndarray, crop: CropTransform, rng: Any) -> V
 def make_result(
     make_hand_result: Callable[..., HandResult],
 ) -> Callable[..., tuple[HandResult, np.ndarray]]:
-    """``(seed, views, side="right", stamp_s=12.5)`` -> (hand result, its network encodings).
+    """``(seed, views, side, stamp_ns=12.5 s)`` -> (hand result, its network encodings).
 
     The result's cameras come from the [views, 9] encodings through random crops (mirrored for
     left hands).
     """
 
     def make(
-        seed: int, views: int, side: HandSide = "right", stamp_s: float = 12.5
+        seed: int, views: int, side: HandSide = "right", stamp_ns: int = 12_500_000_000
     ) -> tuple[HandResult, np.ndarray]:
         rng = np.random.default_rng(seed)
         encodings = _network_encodings(rng, views)
@@ -99,7 +101,7 @@ def make_result(
         )
         timings_s = {"crop": 0.001 * (seed + 1), "model": 0.25} if seed % 2 else {"model": 0.5}
         result = make_hand_result(
-            side, seed=seed, stamp_s=stamp_s, cameras=cameras, timings_s=timings_s
+            side, seed=seed, stamp_ns=stamp_ns, cameras=cameras, timings_s=timings_s
         )
         return result, encodings
 
@@ -109,7 +111,8 @@ def make_result(
 def _assert_same(a: HandResult, b: HandResult) -> None:
     for field in ("hand_pose", "betas", "transl", "vertices", "joints", "joint_rotations"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
-    assert (a.stamp_s, a.side, a.score, a.views_used) == (b.stamp_s, b.side, b.score, b.views_used)
+    assert (a.stamp_ns, a.side, a.score) == (b.stamp_ns, b.side, b.score)
+    assert a.views_used == b.views_used
     assert dict(a.timings_s) == dict(b.timings_s)
     assert len(a.cameras) == len(b.cameras)
     for ca, cb in zip(a.cameras, b.cameras, strict=True):
@@ -119,7 +122,7 @@ def _assert_same(a: HandResult, b: HandResult) -> None:
 
 
 def test_npz_has_release_keys_and_round_trips(tmp_path: Path, make_result: MakeResult) -> None:
-    (first, _), (second, _) = make_result(0, 3), make_result(1, 1, side="left", stamp_s=13.0)
+    (first, _), (second, _) = make_result(0, 3), make_result(1, 1, side="left", stamp_ns=EPOCH_NS)
     path = tmp_path / "results.npz"
     save_npz(path, [first, second])
     with np.load(path, allow_pickle=False) as data:
@@ -133,6 +136,9 @@ def test_npz_has_release_keys_and_round_trips(tmp_path: Path, make_result: MakeR
         assert data["side"].tolist() == ["right", "left"]
         assert data["timing_names"].tolist() == ["crop", "model"]
         np.testing.assert_array_equal(data["timings_s"], [[np.nan, 0.5], [0.002, 0.25]])
+        assert data["stamp_ns"].dtype == np.int64
+        assert data["stamp_ns"].tolist() == [12_500_000_000, EPOCH_NS]  # exact
+        assert data["stamp_s"].tolist() == [12.5, EPOCH_NS / 1e9]  # for readers in seconds
         assert (
             np.isnan(data["intrinsics"][1, 1:]).all() and np.isnan(data["pose_enc"][1, 1:]).all()
         )
@@ -140,6 +146,21 @@ def test_npz_has_release_keys_and_round_trips(tmp_path: Path, make_result: MakeR
     assert len(loaded) == 2
     _assert_same(loaded[0], first)
     _assert_same(loaded[1], second)
+    assert loaded[1].stamp_ns == EPOCH_NS
+
+
+def test_npz_without_stamp_ns_loads_from_seconds(tmp_path: Path, make_result: MakeResult) -> None:
+    result, _ = make_result(0, 2, stamp_ns=1_700_000_000_250_000_000)
+    save_npz(tmp_path / "new.npz", [result])
+    with np.load(tmp_path / "new.npz") as data:
+        old = {key: data[key] for key in data.files if key != "stamp_ns"}
+    np.savez(tmp_path / "old.npz", allow_pickle=False, **old)  # as written before stamp_ns
+    [loaded] = load_npz(tmp_path / "old.npz")
+    assert loaded.stamp_ns == 1_700_000_000_250_000_000  # a float that holds it exactly
+    del old["stamp_s"]
+    np.savez(tmp_path / "none.npz", allow_pickle=False, **old)
+    with pytest.raises(ValueError, match=r"none\.npz lacks the keys \['stamp_s'\]"):
+        load_npz(tmp_path / "none.npz")
 
 
 @pytest.mark.parametrize("side", ["right", "left"])
@@ -173,7 +194,7 @@ def _strict_json(text: str) -> Any:
 
 
 def test_json_schema_values_and_nan_as_null(tmp_path: Path, make_result: MakeResult) -> None:
-    result, _ = make_result(3, 2)
+    result, _ = make_result(3, 2, stamp_ns=EPOCH_NS)
     result.cameras[1].joints_2d[5] = np.nan  # a joint behind the camera, say
     save_json(tmp_path / "r.json", [result])
     text = (tmp_path / "r.json").read_text(encoding="utf-8")
@@ -181,7 +202,8 @@ def test_json_schema_values_and_nan_as_null(tmp_path: Path, make_result: MakeRes
     assert (document["format"], document["version"]) == ("hggt_ros.hand_results", 1)
     assert "metres" in document["conventions"]["units"]
     [entry] = document["results"]
-    assert entry["side"] == "right" and entry["stamp_s"] == 12.5
+    assert entry["side"] == "right" and entry["stamp_ns"] == EPOCH_NS  # exact integer
+    assert entry["stamp_s"] == EPOCH_NS / 1e9 and "stamp_ns" in document["conventions"]["stamps"]
     assert entry["views_used"] == ["cam0", "cam1"]
     np.testing.assert_array_equal(entry["mano"]["hand_pose"], result.hand_pose)
     np.testing.assert_array_equal(entry["vertices"], result.vertices)

@@ -58,12 +58,12 @@ def test_single_folder_is_one_frameset_in_natural_order(tmp_path: Path) -> None:
     assert len(source) == 1
     assert source.folders == (tmp_path,)
     [frameset] = list(source)
-    assert frameset.stamp_s == 0.0
-    assert [(v.name, v.stamp_s) for v in frameset.views] == [
-        ("view_00", 0.0),
-        ("view_01", 0.0),
-        ("view_2", 0.0),
-        ("view_10", 0.0),
+    assert frameset.stamp_ns == 0
+    assert [(v.name, v.stamp_ns) for v in frameset.views] == [
+        ("view_00", 0),
+        ("view_01", 0),
+        ("view_2", 0),
+        ("view_10", 0),
     ]
     assert _ids(source) == [[("view_00", 10), ("view_01", 20), ("view_2", 30), ("view_10", 40)]]
     assert frameset.views[1].image.shape == (40, 20, 3)
@@ -74,15 +74,16 @@ def test_folder_of_folders_is_a_sequence_with_period_stamps(tmp_path: Path) -> N
     for folder, views in [("s_10", 3), ("s_2", 1), ("s_1", 2)]:
         for view in range(views):
             _write_view(tmp_path / folder / f"view_{view:02d}.png", 10 * view + int(folder[2:]))
-    source = ImageFolderSource(tmp_path, period_s=0.5)
+    source = ImageFolderSource(tmp_path, period_s=0.1)
     assert len(source) == 3
     assert [folder.name for folder in source.folders] == ["s_1", "s_2", "s_10"]
     framesets = list(source)
-    assert [f.stamp_s for f in framesets] == [0.0, 0.5, 1.0]
+    # Whole multiples of the period in nanoseconds (2 * 0.1 s would be 0.2000000000000000111).
+    assert [f.stamp_ns for f in framesets] == [0, 100_000_000, 200_000_000]
     assert [len(f.views) for f in framesets] == [2, 1, 3]
-    assert all(view.stamp_s == f.stamp_s for f in framesets for view in f.views)
+    assert all(view.stamp_ns == f.stamp_ns for f in framesets for view in f.views)
     assert _ids(source)[2] == [("view_00", 10), ("view_01", 20), ("view_02", 30)]
-    assert source[-1].stamp_s == 1.0
+    assert source[-1].stamp_ns == 200_000_000
     assert source.view_paths(0) == (tmp_path / "s_1/view_00.png", tmp_path / "s_1/view_01.png")
 
 

@@ -12,16 +12,18 @@ import pytest
 from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.stores import ros2_jazzy as msgs
 
-from hggt_core.io.marker_cdr import marker_array_cdr, seconds_to_ns
+from hggt_core.io.marker_cdr import marker_array_cdr
 from hggt_core.io.ros_markers import (
     MARKER_LINE_LIST,
     MARKER_SPHERE_LIST,
     MARKER_TRIANGLE_LIST,
     MarkerSpec,
 )
+from hggt_core.pipeline.types import seconds_to_ns
 
 _TYPE = "visualization_msgs/msg/MarkerArray"
 _STAMP = (1_766_000_000, 123_456_789)
+_STAMP_NS = 1_766_000_000_123_456_789
 _NO_BYTES = np.zeros(0, dtype=np.uint8)
 
 
@@ -32,11 +34,11 @@ def _specs() -> list[MarkerSpec]:
     joints = rng.normal(size=(21, 3))
     colors = rng.uniform(size=(21, 4))
     return [
-        MarkerSpec("right_mesh", 0, MARKER_TRIANGLE_LIST, "cam0_optical", 1.5, mesh,
+        MarkerSpec("right_mesh", 0, MARKER_TRIANGLE_LIST, "cam0_optical", _STAMP_NS, mesh,
                    (0.9, 0.7, 0.6, 0.8), (1.0, 1.0, 1.0), 0.25),
-        MarkerSpec("right_joints", 1, MARKER_SPHERE_LIST, "kamera_ü", 1.5, joints,
+        MarkerSpec("right_joints", 1, MARKER_SPHERE_LIST, "kamera_ü", _STAMP_NS, joints,
                    (0.1, 0.2, 0.3, 0.4), (0.01, 0.01, 0.01), 0.5, colors),
-        MarkerSpec("ab", 2, MARKER_LINE_LIST, "c", 1.5, np.zeros((0, 3)),
+        MarkerSpec("ab", 2, MARKER_LINE_LIST, "c", _STAMP_NS, np.zeros((0, 3)),
                    (0.0, 0.0, 0.0, 1.0), (0.002, 0.0, 0.0), 0.0),
     ]  # fmt: skip
 
@@ -81,13 +83,13 @@ def test_bytes_equal_the_rosbags_serialisation(count: int) -> None:
     expected = store.serialize_cdr(
         msgs.visualization_msgs__msg__MarkerArray([_reference(spec) for spec in specs]), _TYPE
     )
-    assert marker_array_cdr(specs, _STAMP) == bytes(expected)
+    assert marker_array_cdr(specs) == bytes(expected)
 
 
 def test_fields_read_back() -> None:
     specs = _specs()
     store = get_typestore(Stores.ROS2_JAZZY)
-    markers = store.deserialize_cdr(marker_array_cdr(specs, _STAMP), _TYPE).markers
+    markers = store.deserialize_cdr(marker_array_cdr(specs), _TYPE).markers
     assert [(m.ns, m.id, m.type, m.header.frame_id) for m in markers] == [
         (s.ns, s.id, s.type, s.frame_id) for s in specs
     ]

@@ -33,7 +33,7 @@ def test_markers_draw_mesh_skeleton_and_cameras(make_hand_result: MakeHandResult
         ("right_joints", 0), ("right_mesh", 0),
     ]  # fmt: skip
     assert {m.frame_id for m in markers} == {"cam0_optical"}
-    assert {m.stamp_s for m in markers} == {12.5}
+    assert {m.stamp_ns for m in markers} == {12_500_000_000}
     assert {m.lifetime_s for m in markers} == {MarkerStyle().lifetime_s}
     mesh = by_ns["right_mesh", 0]
     assert mesh.type == MARKER_TRIANGLE_LIST and mesh.points.shape == (1538 * 3, 3)

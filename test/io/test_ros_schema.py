@@ -104,7 +104,7 @@ def test_camera_transforms_give_each_camera_pose_in_the_reference_frame(
     specs = camera_transforms(result, "cam0_optical", "hggt/", {"cam2": "side_camera_optical"})
     assert [s.child for s in specs] == ["hggt/cam0", "hggt/rig/cam1", "hggt/side_camera_optical"]
     assert {s.parent for s in specs} == {"cam0_optical"}
-    assert {s.stamp_s for s in specs} == {12.5}
+    assert {s.stamp_ns for s in specs} == {12_500_000_000}
     points_ref = np.array([[0.1, -0.2, 0.6], [0.0, 0.0, 0.0], [-0.3, 0.1, 1.2]])
     for spec, camera in zip(specs, result.cameras, strict=True):
         points_cam = points_ref @ camera.cam_from_ref[:3, :3].T + camera.cam_from_ref[:3, 3]

@@ -36,9 +36,14 @@ MakeHandResult = Callable[..., HandResult]
 CORRUPT = {(2, 1): "garbage bytes", (4, 2): "short data"}  # (frame, camera) -> defect
 
 
-def _stamp(frame: int, camera: int) -> float:
-    jitter = (0.0, 0.004, -0.003, 0.002)[camera] * (1 if frame % 2 else -1)
-    return 100.0 + 0.1 * frame + jitter
+EPOCH_NS = 1_700_000_000_123_456_789
+"""A realistic camera stamp with odd nanoseconds (float64 seconds resolve 238 ns there)."""
+
+
+def _stamp(frame: int, camera: int) -> int:
+    """Integer-nanosecond image stamps at 10 Hz, jittered by a few ms (and odd ns) per camera."""
+    jitter_ns = (0, 4_000_001, -3_000_003, 2_000_007)[camera] * (1 if frame % 2 else -1)
+    return EPOCH_NS + 100_000_000 * frame + jitter_ns
 
 
 def _pixels(frame: int, camera: int) -> np.ndarray:
@@ -49,9 +54,8 @@ def _pixels(frame: int, camera: int) -> np.ndarray:
     return rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
 
 
-def _header(stamp_s: float, frame_id: str) -> msgs.std_msgs__msg__Header:
-    sec = int(stamp_s)
-    time = msgs.builtin_interfaces__msg__Time(sec, round((stamp_s - sec) * 1e9))
+def _header(stamp_ns: int, frame_id: str) -> msgs.std_msgs__msg__Header:
+    time = msgs.builtin_interfaces__msg__Time(*divmod(stamp_ns, 1_000_000_000))
     return msgs.std_msgs__msg__Header(time, frame_id)
 
 
@@ -72,9 +76,9 @@ def _image_message(frame: int, camera: int) -> bytes:
     return bytes(TYPESTORE.serialize_cdr(message, "sensor_msgs/msg/Image"))
 
 
-def _camera_info(stamp_s: float, size: tuple[int, int]) -> bytes:
+def _camera_info(stamp_ns: int, size: tuple[int, int]) -> bytes:
     message = msgs.sensor_msgs__msg__CameraInfo(
-        _header(stamp_s, "cam0_optical"), size[1], size[0], "plumb_bob", np.zeros(5),
+        _header(stamp_ns, "cam0_optical"), size[1], size[0], "plumb_bob", np.zeros(5),
         K0.reshape(-1), np.eye(3).reshape(-1), np.zeros(12), 0, 0,
         msgs.sensor_msgs__msg__RegionOfInterest(0, 0, 0, 0, False),
     )  # fmt: skip
@@ -91,10 +95,8 @@ def _write_input_bag(
             if CORRUPT.get((frame, camera)) == "garbage bytes":
                 data = data[:4] + b"\xff" * 9
             delay_ns = 1_000_000 * (camera + 1)
-            records.append((round(_stamp(frame, camera) * 1e9) + delay_ns, camera, data))
-        records.append(
-            (round(_stamp(frame, 0) * 1e9), 4, _camera_info(_stamp(frame, 0), info_size))
-        )
+            records.append((_stamp(frame, camera) + delay_ns, camera, data))
+        records.append((_stamp(frame, 0), 4, _camera_info(_stamp(frame, 0), info_size)))
     with Writer(path, version=9, storage_plugin=storage) as writer:
         types = ["sensor_msgs/msg/Image"] * 3 + ["sensor_msgs/msg/CompressedImage"]
         names = [*TOPICS, "/cam0/camera_info"]
@@ -121,14 +123,12 @@ def test_source_yields_synchronised_framesets(
     assert source.frame_ids == {topic: f"cam{i}_optical" for i, topic in enumerate(TOPICS)}
     with caplog.at_level(logging.WARNING, logger="hggt_core.io.rosbag_source"):
         framesets = list(source)
-    assert [fs.stamp_s for fs in framesets] == pytest.approx(
-        [_stamp(frame, 0) for frame in range(FRAMES)], abs=1e-9
-    )
+    assert [fs.stamp_ns for fs in framesets] == [_stamp(frame, 0) for frame in range(FRAMES)]
     for frame, frameset in enumerate(framesets):
         cameras = [c for c in range(4) if (frame, c) not in CORRUPT]
         assert [view.name for view in frameset.views] == [TOPICS[c] for c in cameras]
         for camera, view in zip(cameras, frameset.views, strict=True):
-            assert view.stamp_s == pytest.approx(_stamp(frame, camera), abs=1e-9)
+            assert view.stamp_ns == _stamp(frame, camera)  # the header's, exactly
             np.testing.assert_array_equal(view.image, _pixels(frame, camera))
             if camera == 0:
                 assert view.intrinsics is not None
@@ -225,12 +225,7 @@ def _result(
     """A hand of ``frameset`` with a camera per view; the right hand scores higher."""
     views = [view.name for view in frameset.views]
     score = 0.9 if side == "right" else 0.6
-    return make_hand_result(side, seed=seed, stamp_s=frameset.stamp_s, views=views, score=score)
-
-
-def _ns(stamp_s: float) -> int:
-    sec = int(stamp_s)
-    return sec * 1_000_000_000 + round((stamp_s - sec) * 1e9)
+    return make_hand_result(side, seed=seed, stamp_ns=frameset.stamp_ns, views=views, score=score)
 
 
 @pytest.mark.parametrize("storage", ["sqlite3", "mcap"])
@@ -267,7 +262,7 @@ def test_sink_writes_the_node_topics_readable_by_rosbags(
         assert "reliability: 1" in info["offered_qos_profiles"]
 
     messages = _read_back(output)
-    stamps = [_ns(fs.stamp_s) for fs in framesets]
+    stamps = [_stamp(frame, 0) for frame in range(FRAMES)]  # the reference images' stamps
     hand_stamps = [s for i, s in enumerate(stamps) if i != 1]
     assert [t for t, _ in messages["/hand/mano"]] == stamps
     for topic in ("/hand/right/joints", "/hand/left/joints", "/hand/markers", "/tf"):
@@ -298,12 +293,20 @@ def test_sink_writes_the_node_topics_readable_by_rosbags(
     _, markers = messages["/hand/markers"][0]
     assert isinstance(markers, msgs.visualization_msgs__msg__MarkerArray)
     assert len(markers.markers) == 2 * (3 + 4)
+    assert {_ns(m.header.stamp) for m in markers.markers} == {stamps[0]}
     mesh = markers.markers[0]
     assert (mesh.ns, mesh.type, len(mesh.points)) == ("right_mesh", 11, 1538 * 3)
     assert mesh.header.frame_id == "cam0_optical" and mesh.lifetime.nanosec == 500_000_000
 
-    for (_, tf), hands in zip(messages["/tf"], [r for r in results if r], strict=True):
+    for (log_ns, tf), hands in zip(messages["/tf"], [r for r in results if r], strict=True):
         _check_tf(tf, hands[1])
+        assert {_ns(t.header.stamp) for t in tf.transforms} == {log_ns}
+    for log_ns, poses in messages["/hand/left/joints"]:
+        assert _ns(poses.header.stamp) == log_ns
+
+
+def _ns(stamp: msgs.builtin_interfaces__msg__Time) -> int:
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
 
 
 def _check_tf(tf: object, best: HandResult) -> None:
@@ -333,7 +336,8 @@ def _quaternion_matrix(x: float, y: float, z: float, w: float) -> np.ndarray:
 
 
 def _frameset() -> FrameSet:
-    return FrameSet(5.25, (View("/cam0/image_raw", 5.25, np.zeros((H, W, 3), np.uint8)),))
+    image = np.zeros((H, W, 3), np.uint8)
+    return FrameSet(5_250_000_000, (View("/cam0/image_raw", 5_250_000_000, image),))
 
 
 def test_sink_is_atomic_and_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -350,7 +354,7 @@ def test_sink_is_atomic_and_refuses_to_overwrite(tmp_path: Path) -> None:
         RosbagSink(output, faces)
     with RosbagSink(output, faces, config=RosbagSinkConfig(overwrite=True, version=9)) as sink:
         sink.write(_frameset(), [])
-        sink.write(FrameSet(5.5, _frameset().views), [])
+        sink.write(FrameSet(5_500_000_000, _frameset().views), [])
     with Reader(output) as reader:
         assert reader.message_count == 2
     (tmp_path / "precious").mkdir()
@@ -364,8 +368,8 @@ def test_sink_rejects_inconsistent_results(
 ) -> None:
     frameset = _frameset()
     with RosbagSink(tmp_path / "bag", np.zeros((1538, 3), dtype=np.int64)) as sink:
-        late = _result(make_hand_result, FrameSet(6.0, frameset.views), "right", 0)
-        with pytest.raises(RosbagSinkError, match=r"result stamps \[6.0\] differ"):
+        late = _result(make_hand_result, FrameSet(5_250_000_001, frameset.views), "right", 0)
+        with pytest.raises(RosbagSinkError, match=r"result stamps \[5250000001\] ns differ"):
             sink.write(frameset, [late])
         twins = [
             _result(make_hand_result, frameset, "right", 0),

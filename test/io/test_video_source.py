@@ -56,9 +56,10 @@ def test_index_matching_stops_at_the_shortest_video(tmp_path: Path) -> None:
         assert source.frame_rates_hz == pytest.approx((10.0, 10.0))
         framesets = list(source)
     assert [[i for _, i in views] for views in _decoded(source)] == [[k, k] for k in range(5)]
-    assert [f.stamp_s for f in framesets] == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+    # Integer nanoseconds of the stream times (0, 100, ... ms).
+    assert [f.stamp_ns for f in framesets] == [k * 100_000_000 for k in range(5)]
     assert framesets[0].views[1].image.shape == (64, 80, 3)
-    assert all(v.stamp_s == pytest.approx(f.stamp_s) for f in framesets for v in f.views)
+    assert all(v.stamp_ns == f.stamp_ns for f in framesets for v in f.views)
 
 
 def test_timestamp_matching_pairs_different_rates(tmp_path: Path) -> None:
@@ -67,9 +68,9 @@ def test_timestamp_matching_pairs_different_rates(tmp_path: Path) -> None:
     with VideoSource([slow, fast], match="timestamp") as source:
         assert source.frame_count == 10
         decoded = _decoded(source)
-        stamps = [f.stamp_s for f in source]
+        stamps = [f.stamp_ns for f in source]
     assert decoded == [[("slow", k), ("fast", 2 * k)] for k in range(10)]
-    assert stamps == pytest.approx([0.1 * k for k in range(10)])
+    assert stamps == [k * 100_000_000 for k in range(10)]
 
 
 def test_timestamp_matching_applies_offsets_and_names(tmp_path: Path) -> None:
@@ -81,6 +82,8 @@ def test_timestamp_matching_applies_offsets_and_names(tmp_path: Path) -> None:
     # b started 0.2 s late: its frame j was captured with a's frame j + 2; a's first two frames
     # and b's last two have no partner and complete sets are required by default.
     assert _decoded(source) == [[("cam0", j + 2), ("cam1", j)] for j in range(4)]
+    stamps = [[view.stamp_ns for view in frameset.views] for frameset in source]
+    assert stamps == [[(j + 2) * 100_000_000] * 2 for j in range(4)]  # offsets in exact ns
     partial = VideoSource(
         [first, late], match="timestamp", offsets_s=[0.0, 0.2], sync=SyncConfig(0.01, 0.05, 1)
     )

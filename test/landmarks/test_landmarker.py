@@ -283,19 +283,19 @@ def test_multi_view_landmarker_keeps_one_stream_per_view() -> None:
     config = LandmarkerConfig(mode="video")
     with MultiViewLandmarker(config) as multi:
         for step in range(3):
-            stamp_s = 1_700_000_000.0 + step / 30.0
+            stamp_ns = 1_700_000_000_000_000_000 + step * 33_333_333
             views = tuple(
-                View(name, stamp_s, image) for name, image in zip(names, images, strict=True)
+                View(name, stamp_ns, image) for name, image in zip(names, images, strict=True)
             )
-            found = multi.detect(FrameSet(stamp_s, views))
+            found = multi.detect(FrameSet(stamp_ns, views))
             assert tuple(found) == names
             sides = [[hand.side for hand in hands] for hands in found.values()]
             assert all(len(found_sides) == 1 for found_sides in sides)
             assert sides.count(["right"]) >= 4  # view 3 is seen edge-on (see above)
         assert multi.view_names == names
         assert multi.config.model_path == default_model_path()
-        bad = (View("cam0", 0.0, images[0]), View("cam9", 0.0, images[0][..., :2]))
+        bad = (View("cam0", 0, images[0]), View("cam9", 0, images[0][..., :2]))
         with pytest.raises(ValueError, match=r"view 'cam9'.*\(518, 518, 2\)"):
-            multi.detect(FrameSet(0.0, bad))
+            multi.detect(FrameSet(0, bad))
     with pytest.raises(RuntimeError, match="closed"):
-        multi.detect(FrameSet(0.0, (View("cam0", 0.0, images[0]),)))
+        multi.detect(FrameSet(0, (View("cam0", 0, images[0]),)))

@@ -93,12 +93,12 @@ def _errors(example: SyntheticExample, result) -> tuple[float, float, float]:
 def test_exact_landmarks_give_the_scene_back(layers, views: int) -> None:
     example = _example(layers[0], views, seed=views)
     predictor = LandmarkPredictor(SceneLandmarks(example), *layers)
-    [result] = predictor(example.frameset(stamp_s=3.5, with_intrinsics=True))
+    [result] = predictor(example.frameset(stamp_ns=3_500_000_000, with_intrinsics=True))
     rr_mm, pa_mm, rotation_deg = _errors(example, result)
     assert rr_mm < 4.0 and pa_mm < 4.0 and rotation_deg < 0.5
     # Metric: the hand sits where it is, not only in the right shape (joints in camera 0).
     assert np.linalg.norm(result.joints[0] - example.joints[0]) < 0.01
-    assert result.stamp_s == 3.5 and result.side == "right"
+    assert result.stamp_ns == 3_500_000_000 and result.side == "right"
     assert result.views_used == tuple(view.name for view in example.views)
     assert result.hand_pose.shape == (48,) and result.betas.shape == (10,)
     assert result.vertices.shape == (778, 3) and result.joint_rotations.shape == (21, 3, 3)
@@ -142,8 +142,8 @@ def test_too_few_views_and_warm_starts(layers) -> None:
     predictor = LandmarkPredictor(
         source, *layers, LandmarkPredictorConfig(temporal_filter=FilterConfig())
     )
-    first = predictor(example.frameset(0.0, with_intrinsics=True))[0]
-    second = predictor(example.frameset(0.033, with_intrinsics=True))[0]
+    first = predictor(example.frameset(0, with_intrinsics=True))[0]
+    second = predictor(example.frameset(33_000_000, with_intrinsics=True))[0]
     np.testing.assert_allclose(second.joints, first.joints, atol=2e-3)
     predictor.close()
     assert source.closed
@@ -155,7 +155,7 @@ def _detection(side: HandSide, score: float) -> HandLandmarks:
 
 def test_one_hand_per_view_is_one_hand_whose_side_the_views_vote() -> None:
     image = np.zeros((8, 8, 3), np.uint8)
-    views = [View(name, 0.0, image) for name in ("a", "b", "c")]
+    views = [View(name, 0, image) for name in ("a", "b", "c")]
     found = {
         "a": [_detection("right", 0.9)],
         "b": [_detection("left", 0.64)],

@@ -1,6 +1,6 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Tests of the small transformer layers (MLP, LayerScale, Attention, Block)."""
+"""Tests of the small transformer layers (MLP, LayerScale, Attention, Block, cross-attention)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from hggt_core.model.layers import Attention, Block, LayerScale, Mlp, rope_tables
+from hggt_core.model.layers.cross_attention import CrossAttentionBlock
 
 
 def test_mlp_is_fc_gelu_fc_with_vggt_keys() -> None:
@@ -132,3 +133,19 @@ def test_block_is_two_pre_norm_residuals() -> None:
     mid = x + 0.3 * block.attn(block.norm1(x))
     expected = mid + 0.3 * block.mlp(block.norm2(mid))
     torch.testing.assert_close(block(x), expected)
+
+
+def test_cross_attention_key_side_is_per_token_and_splits_from_attend() -> None:
+    """Keys/values of a concatenation are the parts' (what lets the MANO head cache them)."""
+    torch.manual_seed(0)
+    block = CrossAttentionBlock(32, 4, qk_norm=True).eval()
+    queries, first, second = torch.randn(2, 5, 32), torch.randn(2, 7, 32), torch.randn(2, 3, 32)
+    keys, values = block.project_keys_values(torch.cat([first, second], dim=1))
+    assert keys.shape == values.shape == (2, 4, 10, 8)
+    parts = [block.project_keys_values(tokens) for tokens in (first, second)]
+    torch.testing.assert_close(keys, torch.cat([part[0] for part in parts], dim=2))
+    torch.testing.assert_close(values, torch.cat([part[1] for part in parts], dim=2))
+    context = torch.cat([first, second], dim=1)
+    torch.testing.assert_close(block.attend(queries, keys, values), block(queries, context))
+    # k_norm is a per-head LayerNorm of each key: zero mean over the head width.
+    torch.testing.assert_close(keys.mean(-1), torch.zeros(2, 4, 10), atol=1e-6, rtol=0)

@@ -19,13 +19,22 @@ from hggt_core.pipeline.filters import (
     OneEuroParams,
     QuaternionFilter,
 )
-from hggt_core.pipeline.types import CropTransform, HandResult, HandSide, ViewCamera
+from hggt_core.pipeline.types import NS_PER_S, CropTransform, HandResult, HandSide, ViewCamera
+from hggt_core.pipeline.types import seconds_to_ns as _ns
+
+EPOCH_NS = 1_700_000_000_123_456_789
+"""A realistic ROS stamp with odd nanoseconds."""
+
+
+def _stamps_ns(stamps_s: np.ndarray, start_ns: int = 0) -> list[int]:
+    """Seconds since ``start_ns`` -> integer-nanosecond stamps."""
+    return [start_ns + _ns(float(t)) for t in stamps_s]
 
 
 def _reference_one_euro(
-    samples: np.ndarray, stamps: np.ndarray, params: OneEuroParams
+    samples: np.ndarray, stamps_ns: list[int], params: OneEuroParams
 ) -> np.ndarray:
-    """The paper's scalar algorithm, written out independently."""
+    """The paper's scalar algorithm, written out independently (time steps from the ns)."""
 
     def alpha(cutoff: float, dt: float) -> float:
         tau = 1.0 / (2.0 * math.pi * cutoff)
@@ -34,7 +43,7 @@ def _reference_one_euro(
     out = [float(samples[0])]
     speed = 0.0
     for k in range(1, len(samples)):
-        dt = stamps[k] - stamps[k - 1]
+        dt = (stamps_ns[k] - stamps_ns[k - 1]) / NS_PER_S
         speed += alpha(params.d_cutoff_hz, dt) * ((samples[k] - out[-1]) / dt - speed)
         cutoff = params.min_cutoff_hz + params.beta * abs(speed)
         out.append(out[-1] + alpha(cutoff, dt) * (samples[k] - out[-1]))
@@ -45,13 +54,13 @@ def test_constant_signal_is_returned_unchanged() -> None:
     one_euro = OneEuroFilter(OneEuroParams(min_cutoff_hz=0.5, beta=3.0))
     value = np.array([[0.3, -1.2, 7.0]])
     for k in range(50):
-        np.testing.assert_array_equal(one_euro(value, 0.01 * k), value)
+        np.testing.assert_array_equal(one_euro(value, 10_000_000 * k), value)
 
 
 def test_step_converges_without_overshoot() -> None:
     one_euro = OneEuroFilter(OneEuroParams(min_cutoff_hz=1.0, beta=0.5))
     stamps = np.arange(0.0, 3.0, 1.0 / 30.0)
-    outputs = np.array([one_euro(1.0 if t >= 1.0 else 0.0, t) for t in stamps])
+    outputs = np.array([one_euro(1.0 if t >= 1.0 else 0.0, _ns(t)) for t in stamps])
     after = outputs[stamps >= 1.0]
     assert np.all(np.diff(after) >= 0.0) and after.max() <= 1.0
     assert 0.0 < after[0] < 0.5  # smoothed: not a jump
@@ -64,7 +73,9 @@ def test_jitter_on_a_noisy_sine_is_reduced_by_a_measured_factor() -> None:
     clean = 0.1 * np.sin(2.0 * np.pi * 0.2 * stamps)  # a slow hand motion, metres
     noisy = clean + rng.normal(scale=0.005, size=stamps.size)
     one_euro = OneEuroFilter(FilterConfig().position)  # the default for positions
-    filtered = np.array([float(one_euro(x, t)) for x, t in zip(noisy, stamps, strict=True)])
+    filtered = np.array(
+        [float(one_euro(x, t)) for x, t in zip(noisy, _stamps_ns(stamps), strict=True)]
+    )
     # Jitter = variance of the second difference (the clean sine contributes ~1e-12 of it).
     jitter_ratio = np.var(np.diff(noisy, 2)) / np.var(np.diff(filtered, 2))
     assert jitter_ratio > 20.0  # measured: 27
@@ -73,14 +84,18 @@ def test_jitter_on_a_noisy_sine_is_reduced_by_a_measured_factor() -> None:
     assert rms_filtered < 0.7 * rms_raw  # closer to the truth, lag included (measured: 0.56)
 
 
-def test_irregular_time_steps_match_the_reference_algorithm() -> None:
+@pytest.mark.parametrize("start_ns", [0, EPOCH_NS], ids=["zero", "epoch"])
+def test_irregular_time_steps_match_the_reference_algorithm(start_ns: int) -> None:
     rng = np.random.default_rng(1)
     stamps = np.cumsum(rng.uniform(0.002, 0.08, size=200))
     samples = np.sin(stamps) + rng.normal(scale=0.05, size=200)
     params = OneEuroParams(min_cutoff_hz=0.8, beta=2.0, d_cutoff_hz=1.5)
     one_euro = OneEuroFilter(params)
-    got = np.array([float(one_euro(x, t)) for x, t in zip(samples, stamps, strict=True)])
-    np.testing.assert_allclose(got, _reference_one_euro(samples, stamps, params), atol=1e-12)
+    stamps_ns = _stamps_ns(stamps, start_ns)
+    got = np.array([float(one_euro(x, t)) for x, t in zip(samples, stamps_ns, strict=True)])
+    # The same time steps at an epoch stamp: differences of integers, no float rounding.
+    expected = _reference_one_euro(samples, _stamps_ns(stamps), params)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
 
 
 def test_arrays_are_filtered_element_wise() -> None:
@@ -89,20 +104,21 @@ def test_arrays_are_filtered_element_wise() -> None:
     samples = rng.normal(size=(40, 21, 3))
     params = OneEuroParams(min_cutoff_hz=1.0, beta=1.0)
     one_euro = OneEuroFilter(params)
-    got = np.stack([one_euro(x, t) for x, t in zip(samples, stamps, strict=True)])
-    expected = _reference_one_euro(samples[:, 4, 2], stamps, params)
+    stamps_ns = _stamps_ns(stamps)
+    got = np.stack([one_euro(x, t) for x, t in zip(samples, stamps_ns, strict=True)])
+    expected = _reference_one_euro(samples[:, 4, 2], stamps_ns, params)
     np.testing.assert_allclose(got[:, 4, 2], expected, atol=1e-12)
 
 
 def test_duplicate_stamp_is_ignored_and_backward_stamp_resets() -> None:
     one_euro = OneEuroFilter(OneEuroParams(min_cutoff_hz=1.0))
-    one_euro(0.0, 1.0)
-    first = one_euro(1.0, 1.1)
-    np.testing.assert_array_equal(one_euro(5.0, 1.1), first)  # dt == 0: previous estimate
-    np.testing.assert_array_equal(one_euro(3.0, 0.5), 3.0)  # dt < 0: restart from the sample
-    after_restart = one_euro(4.0, 0.6)
+    one_euro(0.0, EPOCH_NS)
+    first = one_euro(1.0, EPOCH_NS + 1)
+    np.testing.assert_array_equal(one_euro(5.0, EPOCH_NS + 1), first)  # dt == 0: previous
+    np.testing.assert_array_equal(one_euro(3.0, EPOCH_NS), 3.0)  # dt < 0: restart, sample out
+    after_restart = one_euro(4.0, EPOCH_NS + 100_000_000)
     assert 3.0 < float(after_restart) < 4.0
-    np.testing.assert_array_equal(one_euro(np.zeros(2), 0.7), np.zeros(2))  # new shape
+    np.testing.assert_array_equal(one_euro(np.zeros(2), EPOCH_NS + 200_000_000), np.zeros(2))
     one_euro.reset()
     assert one_euro.value is None
 
@@ -119,7 +135,7 @@ def test_quaternion_filter_is_sign_consistent() -> None:
     quat_filter = QuaternionFilter(OneEuroParams(min_cutoff_hz=1.0, beta=1.0))
     for k in range(10):
         sign = -1.0 if k % 2 else 1.0  # the same rotations, alternately as q and -q
-        out = quat_filter(sign * quat, 0.03 * k)
+        out = quat_filter(sign * quat, 30_000_000 * k)
         np.testing.assert_allclose(np.abs(np.sum(out * quat, axis=-1)), 1.0, atol=1e-12)
 
 
@@ -136,7 +152,7 @@ def _hand_result(
         crop=CropTransform(0.0, 0.0, 1.0, 28),
     )
     return HandResult(
-        stamp_s=stamp_s,
+        stamp_ns=_ns(stamp_s),
         side=side,
         score=1.0,
         hand_pose=rng.normal(scale=0.3, size=48),
@@ -154,8 +170,8 @@ def test_hand_filter_keeps_a_still_hand_and_reprojects_the_joints() -> None:
     result = _hand_result(np.random.default_rng(3), 0.0)
     hand_filter = HandFilter()
     for k in range(5):
-        out = hand_filter(dataclasses.replace(result, stamp_s=0.05 * k))
-        assert out.stamp_s == 0.05 * k
+        out = hand_filter(dataclasses.replace(result, stamp_ns=EPOCH_NS + 50_000_000 * k))
+        assert out.stamp_ns == EPOCH_NS + 50_000_000 * k
         for name in ("hand_pose", "betas", "transl", "vertices", "joints"):
             np.testing.assert_allclose(getattr(out, name), getattr(result, name), atol=1e-9)
         # The quaternion round trip re-orthonormalises the (1e-8-accurate) input rotations.
@@ -169,10 +185,10 @@ def test_hand_filter_smooths_within_timeout_and_resets_after_it() -> None:
     first, second = _hand_result(rng, 0.0), _hand_result(rng, 0.0, offset=0.1)
     hand_filter = HandFilter(FilterConfig(lost_timeout_s=0.5))
     hand_filter(first)
-    smoothed = hand_filter(dataclasses.replace(second, stamp_s=0.1))
+    smoothed = hand_filter(dataclasses.replace(second, stamp_ns=_ns(0.1)))
     assert 0.5 < smoothed.transl[2] < 0.6  # between the two
     hand_filter(first)  # same stamp as the previous: a duplicate, ignored
-    lost = hand_filter(dataclasses.replace(second, stamp_s=0.7))  # 0.6 s unseen > timeout
+    lost = hand_filter(dataclasses.replace(second, stamp_ns=_ns(0.7)))  # 0.6 s unseen > timeout
     np.testing.assert_array_equal(lost.transl, second.transl)
     np.testing.assert_array_equal(lost.joints, second.joints)
 
@@ -183,10 +199,10 @@ def test_hand_filter_keeps_sides_apart() -> None:
     right = _hand_result(rng, 0.0, side="right")
     left = _hand_result(rng, 0.0, side="left", offset=0.2)
     hand_filter(right)
-    out_left = hand_filter(dataclasses.replace(left, stamp_s=0.03))
+    out_left = hand_filter(dataclasses.replace(left, stamp_ns=_ns(0.03)))
     np.testing.assert_array_equal(out_left.joints, left.joints)  # first left sample
     hand_filter.reset("left")
-    out_right = hand_filter(dataclasses.replace(right, stamp_s=0.06))
+    out_right = hand_filter(dataclasses.replace(right, stamp_ns=_ns(0.06)))
     np.testing.assert_allclose(out_right.joints, right.joints, atol=1e-12)
 
 

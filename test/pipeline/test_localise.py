@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from collections.abc import Sequence
@@ -13,16 +14,14 @@ import pytest
 import torch
 
 from hggt_core.geometry.projection import project_points
+from hggt_core.pipeline.boxes import box_around_points, overlap_fraction
 from hggt_core.pipeline.localise import (
     LOCALISER_NAMES,
     GivenBoxes,
-    ReprojectionTracker,
-    TrackerConfig,
     WholeImageCrops,
-    box_around_points,
     localiser_from_name,
-    overlap_fraction,
 )
+from hggt_core.pipeline.tracker import ReprojectionTracker, TrackerConfig
 from hggt_core.pipeline.types import (
     Box,
     CropTransform,
@@ -37,7 +36,10 @@ from hggt_core.pipeline.types import (
 
 WIDTH, HEIGHT = 640, 480
 K = np.array([[500.0, 0.0, 320.0], [0.0, 500.0, 240.0], [0.0, 0.0, 1.0]])
-STAMP_S = 100.0
+STAMP_NS = 1_700_000_000_123_456_789
+"""A realistic stamp with odd nanoseconds."""
+MS = 1_000_000
+"""Nanoseconds per millisecond."""
 
 
 def _rigid(yaw_rad: float, translation: Sequence[float]) -> np.ndarray:
@@ -73,11 +75,11 @@ def _result(
     joints: np.ndarray,
     views: Sequence[str] = ("cam0", "cam1"),
     side: HandSide = "right",
-    stamp_s: float = STAMP_S - 0.05,
+    stamp_ns: int = STAMP_NS - 50 * MS,
     score: float = 0.9,
 ) -> HandResult:
     return HandResult(
-        stamp_s=stamp_s,
+        stamp_ns=stamp_ns,
         side=side,
         score=score,
         hand_pose=np.zeros(48),
@@ -91,9 +93,9 @@ def _result(
     )
 
 
-def _frameset(names: Sequence[str] = ("cam0", "cam1"), stamp_s: float = STAMP_S) -> FrameSet:
+def _frameset(names: Sequence[str] = ("cam0", "cam1"), stamp_ns: int = STAMP_NS) -> FrameSet:
     image = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
-    return FrameSet(stamp_s, tuple(View(name, stamp_s, image) for name in names))
+    return FrameSet(stamp_ns, tuple(View(name, stamp_ns, image) for name in names))
 
 
 class CountingLocaliser:
@@ -155,11 +157,11 @@ def test_given_boxes_are_returned_and_checked_against_view_names() -> None:
 
 def test_crop_mode_boxes_the_whole_image_of_every_view() -> None:
     views = (
-        View("a", 1.0, np.zeros((518, 518, 3), dtype=np.uint8)),
-        View("b", 1.0, np.zeros((240, 320, 3), dtype=np.uint8)),
+        View("a", STAMP_NS, np.zeros((518, 518, 3), dtype=np.uint8)),
+        View("b", STAMP_NS, np.zeros((240, 320, 3), dtype=np.uint8)),
     )
     localiser: HandLocaliser = WholeImageCrops("left")
-    (hand,) = localiser.locate(FrameSet(1.0, views), [])
+    (hand,) = localiser.locate(FrameSet(STAMP_NS, views), [])
     assert hand.side == "left"
     assert hand.boxes == {"a": Box(0.0, 0.0, 518.0, 518.0), "b": Box(0.0, 0.0, 320.0, 240.0)}
     with pytest.raises(ValueError, match="side"):
@@ -238,12 +240,12 @@ def test_fallback_is_used_without_recent_results() -> None:
     fallback = CountingLocaliser(sides=("right", "left"))
     tracker = ReprojectionTracker(fallback, TrackerConfig(max_age_s=0.2))
     assert [hand.side for hand in tracker.locate(_frameset(), [])] == ["right", "left"]
-    stale = _result(_joints(), stamp_s=STAMP_S - 0.3)
-    future = _result(_joints(), stamp_s=STAMP_S + 0.01)
+    stale = _result(_joints(), stamp_ns=STAMP_NS - 300 * MS)
+    future = _result(_joints(), stamp_ns=STAMP_NS + 10 * MS)
     tracker.locate(_frameset(), [stale])
     tracker.locate(_frameset(), [future])
     assert fallback.calls == [("cam0", "cam1")] * 3
-    fresh = _result(_joints(), stamp_s=STAMP_S - 0.19)
+    fresh = _result(_joints(), stamp_ns=STAMP_NS - 190 * MS)
     tracker.locate(_frameset(), [fresh])
     assert len(fallback.calls) == 3
     assert ReprojectionTracker(None).locate(_frameset(), []) == []
@@ -269,9 +271,9 @@ def test_camera_that_comes_back_is_detected_at_the_retry_rate() -> None:
     previous = _result(_joints(), views=("cam0",))
     fallback = CountingLocaliser(sides=("right", "left"))
     tracker = ReprojectionTracker(fallback, TrackerConfig(new_view_retry_s=0.5))
-    for stamp_s in (STAMP_S, STAMP_S + 0.2, STAMP_S + 0.5):
+    for stamp_ns in (STAMP_NS, STAMP_NS + 200 * MS, STAMP_NS + 500 * MS):
         (hand,) = tracker.locate(
-            _frameset(stamp_s=stamp_s), [_result(previous.joints, ("cam0",), stamp_s=stamp_s)]
+            _frameset(stamp_ns=stamp_ns), [_result(previous.joints, ("cam0",), stamp_ns=stamp_ns)]
         )
         assert hand.side == "right"  # the sub-frameset call never adds sides
     assert fallback.calls == [("cam1",), ("cam1",)]
@@ -298,15 +300,16 @@ def test_constant_velocity_extrapolation() -> None:
     step_m = np.array([0.02, 0.0, 0.0])
     joints = _joints()
     results = [
-        _result(joints + k * step_m, views=("cam0",), stamp_s=STAMP_S + 0.1 * k) for k in range(2)
+        _result(joints + k * step_m, views=("cam0",), stamp_ns=STAMP_NS + 100 * MS * k)
+        for k in range(2)
     ]
     moving = ReprojectionTracker(None, TrackerConfig(expand=1.2, extrapolate=True))
     still = ReprojectionTracker(None, TrackerConfig(expand=1.2))
     for tracker in (moving, still):
-        tracker.locate(_frameset(("cam0",), STAMP_S + 0.05), [results[0]])
-    stamp_s = STAMP_S + 0.2
-    (moved,) = moving.locate(_frameset(("cam0",), stamp_s), [results[1]])
-    (kept,) = still.locate(_frameset(("cam0",), stamp_s), [results[1]])
+        tracker.locate(_frameset(("cam0",), STAMP_NS + 50 * MS), [results[0]])
+    stamp_ns = STAMP_NS + 200 * MS
+    (moved,) = moving.locate(_frameset(("cam0",), stamp_ns), [results[1]])
+    (kept,) = still.locate(_frameset(("cam0",), stamp_ns), [results[1]])
     expected = _camera("cam0", joints + 2 * step_m).joints_2d
     assert _contains(moved.boxes["cam0"], expected)
     centre_shift = moved.boxes["cam0"].x_min - kept.boxes["cam0"].x_min
@@ -342,3 +345,76 @@ def test_tracker_config_rejects_bad_values() -> None:
     for bad in ({"min_views": 0}, {"expand": 0.0}, {"score_decay": 0.0}, {"min_overlap": 1.5}):
         with pytest.raises(ValueError):
             TrackerConfig(**bad)  # type: ignore[arg-type]
+
+
+def _scaled(joints: np.ndarray, factor: float) -> np.ndarray:
+    """Joints shrunk (factor < 1) about their centroid, as a weak model's results drift."""
+    centre = joints.mean(axis=0)
+    return centre + factor * (joints - centre)
+
+
+def test_a_collapsing_crop_is_detected_again_then_tracked_from_the_new_detection() -> None:
+    # A weak model's results shrink by 0.8 per frameset (issue 11: 309 -> 158 px in four).
+    fallback = CountingLocaliser()
+    tracker = ReprojectionTracker(fallback)  # the defaults: min_size_ratio 0.6
+    joints, states, sides_px = _joints(), [], []
+    for k in range(6):
+        stamp_ns = STAMP_NS + 33 * MS * k
+        previous = _result(_scaled(joints, 0.8**k), ("cam0",), stamp_ns=stamp_ns - 33 * MS)
+        (hand,) = tracker.locate(_frameset(("cam0",), stamp_ns), [previous])
+        states.append(tracker.state)
+        sides_px.append(hand.boxes["cam0"].x_max - hand.boxes["cam0"].x_min)
+    # Frameset 3 is 0.8^3 = 0.51 of the size after the detection: below 0.6, so the detector
+    # boxes the hand; frameset 4 anchors anew on the box its result leads to.
+    assert states == ["tracking"] * 3 + ["re-detecting"] + ["tracking"] * 2
+    assert fallback.calls == [("cam0",)]
+    assert sides_px[3] == 100.0  # the detector's box
+    assert sides_px[2] / sides_px[0] == pytest.approx(0.64, abs=0.02)
+    assert tracker.unhealthy_boxes == 1
+
+
+def test_a_jumping_or_growing_box_is_detected_again_in_that_view_only() -> None:
+    joints = _joints()
+    fallback = CountingLocaliser()
+    tracker = ReprojectionTracker(fallback)
+    (first,) = tracker.locate(_frameset(), [_result(joints)])
+    # The result's cam1 camera slides 9 cm sideways (~90 px, 0.7 of its ~126 px box).
+    slid = _result(joints).cameras[1].cam_from_ref.copy()
+    slid[0, 3] += 0.09
+    jumped = _replace_camera(_result(joints), 1, slid)
+    (hand,) = tracker.locate(_frameset(), [jumped])
+    assert fallback.calls == [("cam1",)]
+    assert tracker.state == "tracking"
+    assert hand.boxes["cam0"] == first.boxes["cam0"]
+    assert hand.boxes["cam1"] == Box(10.0, 20.0, 110.0, 120.0, 0.6)  # detected again
+    # Growing past max_size_ratio (1.8) against the box after the detection: 2x the joints.
+    grown = ReprojectionTracker(fallback, TrackerConfig(max_jump=0.0))
+    grown.locate(_frameset(("cam0",)), [_result(joints, ("cam0",))])
+    grown.locate(_frameset(("cam0",)), [_result(_scaled(joints, 1.7), ("cam0",))])
+    assert fallback.calls == [("cam1",)]  # 1.7x: still healthy
+    grown.locate(_frameset(("cam0",)), [_result(_scaled(joints, 2.0), ("cam0",))])
+    assert fallback.calls == [("cam1",), ("cam0",)]
+    assert grown.state == "re-detecting"
+
+
+def test_health_checks_switched_off_keep_tracking() -> None:
+    fallback = CountingLocaliser()
+    config = TrackerConfig(min_size_ratio=0.0, max_size_ratio=0.0, max_jump=0.0)
+    tracker = ReprojectionTracker(fallback, config)
+    joints = _joints()
+    for factor, shift in ((1.0, 0.0), (0.3, 0.0), (0.3, 0.2), (3.0, -0.2)):
+        moved = _scaled(joints, factor) + np.array([shift, 0.0, 0.0])
+        tracker.locate(_frameset(("cam0",)), [_result(moved, ("cam0",))])
+    assert fallback.calls == [] and tracker.state == "tracking"
+    with pytest.raises(ValueError, match="min_size_ratio must lie in"):
+        TrackerConfig(min_size_ratio=1.0)
+    with pytest.raises(ValueError, match=r"max_size_ratio must be 0 \(off\) or > 1"):
+        TrackerConfig(max_size_ratio=0.5)
+    with pytest.raises(ValueError, match="max_jump must be >= 0"):
+        TrackerConfig(max_jump=-1.0)
+
+
+def _replace_camera(result: HandResult, index: int, cam_from_ref: np.ndarray) -> HandResult:
+    cameras = list(result.cameras)
+    cameras[index] = dataclasses.replace(cameras[index], cam_from_ref=cam_from_ref)
+    return dataclasses.replace(result, cameras=tuple(cameras))

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from hggt_core.landmarks.model_file import LandmarkerModelError, default_model_path
-from hggt_core.pipeline.localise import ReprojectionTracker, localiser_from_name
+from hggt_core.pipeline.localise import localiser_from_name
 from hggt_core.pipeline.mediapipe_detector import DetectorConfig, MediaPipeHandDetector
+from hggt_core.pipeline.tracker import ReprojectionTracker
 from hggt_core.pipeline.types import FrameSet, View
 
 pytest.importorskip("mediapipe", reason="mediapipe is not installed: run tools/setup_venv.sh")
@@ -94,11 +95,11 @@ def test_selfie_convention_keeps_mediapipe_labels() -> None:
 def test_locates_the_right_hand_across_ho3d_views(detector: MediaPipeHandDetector) -> None:
     folder = EXAMPLES / "HO3D/sample_0000"
     views = tuple(
-        View(path.stem, 0.0, _rgb(str(path.relative_to(EXAMPLES))))
+        View(path.stem, 0, _rgb(str(path.relative_to(EXAMPLES))))
         for path in sorted(folder.glob("view_*.jpg"))
     )
     assert len(views) == 5
-    hands = detector.locate(FrameSet(0.0, views), [])
+    hands = detector.locate(FrameSet(0, views), [])
     assert hands[0].side == "right"
     hand = hands[0]
     assert len(hand.boxes) >= 4
@@ -117,8 +118,8 @@ def test_locates_the_right_hand_across_ho3d_views(detector: MediaPipeHandDetecto
 def test_tracker_uses_the_detector_when_nothing_is_tracked(
     detector: MediaPipeHandDetector,
 ) -> None:
-    view = View("cam0", 0.0, _rgb("HO3D/sample_0000/view_00.jpg"))
-    (hand,) = ReprojectionTracker(detector).locate(FrameSet(0.0, (view,)), [])
+    view = View("cam0", 0, _rgb("HO3D/sample_0000/view_00.jpg"))
+    (hand,) = ReprojectionTracker(detector).locate(FrameSet(0, (view,)), [])
     assert hand.side == "right"
     assert set(hand.boxes) == {"cam0"}
 
@@ -126,7 +127,7 @@ def test_tracker_uses_the_detector_when_nothing_is_tracked(
 def test_no_hand_in_a_blank_image(detector: MediaPipeHandDetector) -> None:
     blank = np.full((240, 320, 3), 127, dtype=np.uint8)
     assert detector.detect(blank) == []
-    assert detector.locate(FrameSet(0.0, (View("cam0", 0.0, blank),)), []) == []
+    assert detector.locate(FrameSet(0, (View("cam0", 0, blank),)), []) == []
 
 
 def test_bad_input_and_use_after_close() -> None:
@@ -150,5 +151,5 @@ def test_a_missing_model_file_is_reported_and_the_tracker_falls_back(tmp_path: P
         localiser_from_name("mediapipe", detector=config)
     tracker = localiser_from_name("tracker", side="left", detector=config)
     blank = np.zeros((48, 64, 3), dtype=np.uint8)
-    (hand,) = tracker.locate(FrameSet(0.0, (View("cam0", 0.0, blank),)), [])
+    (hand,) = tracker.locate(FrameSet(0, (View("cam0", 0, blank),)), [])
     assert hand.side == "left"  # crop mode, as without MediaPipe

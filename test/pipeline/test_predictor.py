@@ -31,7 +31,8 @@ from hggt_core.pipeline.predictor import Predictor, PredictorConfig, mano_layers
 from hggt_core.pipeline.types import Box, FrameSet, HandBoxes, HandResult, HandSide, View
 
 SIZE = 28
-STAMP = 12.5
+STAMP = 1_700_000_000_123_456_789
+"""A realistic stamp with odd nanoseconds, carried to every result exactly."""
 STAGES = {"localise", "crop", "model", "mano", "cameras", "filter"}
 BOXES = {
     "cam0": Box(300.0, 200.0, 380.0, 260.0, score=0.8),
@@ -97,7 +98,7 @@ def _frameset(intrinsics: np.ndarray | None = None) -> FrameSet:
     views = tuple(
         View(
             name,
-            STAMP - 0.001 * k,
+            STAMP - 1_000_000 * k,
             rng.integers(0, 256, size=(*hw, 3), dtype=np.uint8),
             intrinsics if name == "cam1" else None,
         )
@@ -169,7 +170,7 @@ def test_decoding_path_with_a_known_prediction(
     frameset = _frameset()
     (result,) = predictor(frameset)
 
-    assert (result.stamp_s, result.side, result.score) == (STAMP, "right", 0.9)
+    assert (result.stamp_ns, result.side, result.score) == (STAMP, "right", 0.9)
     assert result.views_used == ("cam0", "cam1")
     assert set(result.timings_s) == STAGES and min(result.timings_s.values()) >= 0.0
     vertices, joints, rotations = _posed(layers[0], raw)
@@ -310,8 +311,8 @@ def test_filter_and_fingertip_settings(
         raw, [_hand("right", "cam0")], layers, temporal_filter=FilterConfig(), fingertips="smplx"
     )
     first = predictor(_frameset())[0]
-    second = predictor(FrameSet(STAMP + 0.1, _frameset().views))[0]
-    assert second.stamp_s == STAMP + 0.1
+    second = predictor(FrameSet(STAMP + 100_000_000, _frameset().views))[0]
+    assert second.stamp_ns == STAMP + 100_000_000
     np.testing.assert_allclose(second.joints, first.joints, atol=1e-12)  # a still hand stays
     assert second.timings_s["filter"] > 0.0
     assert predictor.config.fingertips == "smplx"
@@ -383,7 +384,7 @@ def test_end_to_end_with_a_tiny_random_network(layers: tuple[ManoLayer, ManoLaye
         assert all(camera.intrinsics.shape == (3, 3) for camera in result.cameras)
         assert all(camera.cam_from_ref.shape == (4, 4) for camera in result.cameras)
         assert all(camera.joints_2d.shape == (21, 2) for camera in result.cameras)
-        assert np.all(np.isfinite(result.vertices)) and result.stamp_s == STAMP
+        assert np.all(np.isfinite(result.vertices)) and result.stamp_ns == STAMP
         # Finite even where the untrained camera head outputs a zero field of view.
         for camera in result.cameras:
             assert np.all(np.isfinite(camera.intrinsics)) and np.all(np.isfinite(camera.joints_2d))

@@ -14,16 +14,18 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncConfig, SyncedSet
+from hggt_core.pipeline.types import NS_PER_S
+from hggt_core.pipeline.types import seconds_to_ns as _ns
 
 # A payload names the view and the nominal capture time as a tick of a 30 Hz clock (a 15 Hz
 # camera's frame k is tick 2k), so members of one true frame share the tick.
 Payload = tuple[str, int]
-Message = tuple[float, str, Payload]
-Emitted = list[tuple[float, SyncedSet[Payload]]]
+Message = tuple[int, str, Payload]
+Emitted = list[tuple[int, SyncedSet[Payload]]]
 
 CAMS4 = ("cam0", "cam1", "cam2", "cam3")
 TICK_HZ = 30.0
-START_S = 1_700_000_000.0  # a realistic ROS epoch stamp, to exercise float precision
+START_NS = 1_700_000_000_123_456_789  # a realistic ROS epoch stamp, odd nanoseconds
 
 
 def _stream(
@@ -31,28 +33,30 @@ def _stream(
     duration_s: float,
     jitter_s: float = 0.003,
     seed: int = 0,
-    start_s: float = START_S,
+    start_ns: int = START_NS,
     skip: Callable[[str, int], bool] | None = None,
 ) -> list[Message]:
-    """Per-view stamps at the given rates with uniform jitter, sorted by stamp."""
+    """Per-view integer-nanosecond stamps at the given rates with uniform jitter, sorted."""
     rng = random.Random(seed)
     messages: list[Message] = []
     for view, rate_hz in rates_hz.items():
         for frame in range(round(duration_s * rate_hz)):
             if skip is not None and skip(view, frame):
                 continue
-            stamp_s = start_s + frame / rate_hz + rng.uniform(-jitter_s, jitter_s)
-            messages.append((stamp_s, view, (view, round(frame * TICK_HZ / rate_hz))))
+            offset_s = frame / rate_hz + rng.uniform(-jitter_s, jitter_s)
+            messages.append(
+                (start_ns + _ns(offset_s), view, (view, round(frame * TICK_HZ / rate_hz)))
+            )
     return sorted(messages)
 
 
 def _feed(sync: MultiViewSynchroniser[Payload], messages: Sequence[Message]) -> Emitted:
     """Push every message; returns (stream clock at emission, set) pairs."""
     emitted: Emitted = []
-    clock_s = -math.inf
-    for stamp_s, view, payload in messages:
-        clock_s = max(clock_s, stamp_s)
-        emitted.extend((clock_s, s) for s in sync.push(view, stamp_s, payload))
+    clock_ns = -1
+    for stamp_ns, view, payload in messages:
+        clock_ns = max(clock_ns, stamp_ns)
+        emitted.extend((clock_ns, s) for s in sync.push(view, stamp_ns, payload))
     return emitted
 
 
@@ -61,11 +65,11 @@ def _frames(synced: SyncedSet[Payload]) -> set[int]:
 
 
 def _check_invariants(emitted: Emitted, config: SyncConfig) -> None:
-    references = [s.reference_stamp_s for _, s in emitted]
+    references = [s.reference_stamp_ns for _, s in emitted]
     assert all(b > a for a, b in itertools.pairwise(references))
     for _, synced in emitted:
         stamps = [stamp for _, stamp, _ in synced.views]
-        assert synced.spread_s == pytest.approx(max(stamps) - min(stamps), abs=1e-9)
+        assert synced.spread_s == (max(stamps) - min(stamps)) / NS_PER_S
         assert synced.spread_s <= config.slop_s + 1e-9
         assert len(synced.views) >= config.min_views
         assert len(_frames(synced)) == 1, "a set mixes frames"
@@ -94,9 +98,9 @@ def test_jittered_cameras_give_complete_sets() -> None:
     assert all(s.complete and s.names == CAMS4 for _, s in emitted)
     assert [min(_frames(s)) for _, s in emitted] == list(range(300))
     # The reference stamp is cam0's stamp, and each set is out as soon as it is complete.
-    for clock_s, synced in emitted:
-        assert synced.reference_stamp_s == synced.views[0][1]
-        assert clock_s == max(stamp for _, stamp, _ in synced.views)
+    for clock_ns, synced in emitted:
+        assert synced.reference_stamp_ns == synced.views[0][1]
+        assert clock_ns == max(stamp for _, stamp, _ in synced.views)
     stats = sync.stats()
     assert (stats.emitted_sets, stats.emitted_partial, stats.resets) == (300, 0, 0)
     assert all(v.received == 300 and v.dropped_stale == 0 for v in stats.views)
@@ -122,13 +126,13 @@ def test_different_rates_emit_partial_sets_after_max_wait() -> None:
 
     _check_invariants(emitted, config)
     complete = [s for _, s in emitted if s.complete]
-    partial = [(clock_s, s) for clock_s, s in emitted if not s.complete]
+    partial = [(clock_ns, s) for clock_ns, s in emitted if not s.complete]
     assert len(complete) == 60
     assert len(partial) == 59  # every odd fast frame; the last one never waited long enough
-    for clock_s, synced in partial:
+    for clock_ns, synced in partial:
         assert synced.missing == ("slow",) and synced.names == ("fast",)
         assert min(_frames(synced)) % 2 == 1
-        assert clock_s - synced.views[0][1] >= config.max_wait_s
+        assert clock_ns - synced.views[0][1] >= _ns(config.max_wait_s)
     stats = sync.stats()
     assert (stats.emitted_sets, stats.emitted_partial) == (119, 59)
 
@@ -148,7 +152,7 @@ def test_view_that_stops_gives_partial_sets_then_complete_ones_again() -> None:
     emitted = _feed(sync, messages)
 
     _check_invariants(emitted, config)
-    by_frame = {min(_frames(s)): (clock_s, s) for clock_s, s in emitted}
+    by_frame = {min(_frames(s)): (clock_ns, s) for clock_ns, s in emitted}
     assert all(by_frame[f][1].complete for f in range(100))
     assert all(by_frame[f][1].complete for f in range(200, 300))
     outage_frames = {f for f in range(100, 200) if f in by_frame}
@@ -156,10 +160,10 @@ def test_view_that_stops_gives_partial_sets_then_complete_ones_again() -> None:
     # first complete set; whether frame 197 had waited long enough depends on the jitter.
     assert set(range(100, 197)) <= outage_frames <= set(range(100, 198))
     outage = [by_frame[f] for f in sorted(outage_frames)]
-    for clock_s, synced in outage:
+    for clock_ns, synced in outage:
         assert synced.missing == ("cam3",)
         assert synced.names == ("cam0", "cam1", "cam2")
-        waited_s = clock_s - min(stamp for _, stamp, _ in synced.views)
+        waited_s = (clock_ns - min(stamp for _, stamp, _ in synced.views)) / NS_PER_S
         assert config.max_wait_s <= waited_s < config.max_wait_s + 0.04
 
 
@@ -167,41 +171,41 @@ def test_poll_releases_a_partial_set_when_pushes_stop() -> None:
     config = SyncConfig(slop_s=0.02, max_wait_s=0.1, min_views=3)
     sync = MultiViewSynchroniser[str](CAMS4, config)
     for view, stamp_s in (("cam0", 5.000), ("cam1", 5.002), ("cam2", 4.999)):
-        assert sync.push(view, stamp_s, view) == []
-    assert sync.poll(5.05) == []
-    assert sync.poll(4.0) == []  # an older clock changes nothing
-    (synced,) = sync.poll(5.1)
+        assert sync.push(view, _ns(stamp_s), view) == []
+    assert sync.poll(_ns(5.05)) == []
+    assert sync.poll(_ns(4.0)) == []  # an older clock changes nothing
+    (synced,) = sync.poll(_ns(5.1))
     assert synced.missing == ("cam3",)
     assert [(name, payload) for name, _, payload in synced.views] == [
         ("cam0", "cam0"),
         ("cam1", "cam1"),
         ("cam2", "cam2"),
     ]
-    assert synced.reference_stamp_s == 5.000
-    assert synced.spread_s == pytest.approx(0.003)
-    assert sync.poll(6.0) == []  # released once only
+    assert synced.reference_stamp_ns == _ns(5.000)
+    assert synced.spread_s == 0.003
+    assert sync.poll(_ns(6.0)) == []  # released once only
     # cam3's late message for that frame belongs to the emitted frame: stale.
-    assert sync.push("cam3", 5.010, "cam3") == []
+    assert sync.push("cam3", _ns(5.010), "cam3") == []
     assert sync.stats().view("cam3").dropped_stale == 1
 
 
 def test_poll_after_a_gap_releases_every_waiting_set_oldest_first() -> None:
     sync = MultiViewSynchroniser[Payload](("a", "b", "c"), SyncConfig(min_views=2))
-    messages = _stream({"a": 30.0, "b": 30.0}, duration_s=0.1, start_s=20.0)
+    messages = _stream({"a": 30.0, "b": 30.0}, duration_s=0.1, start_ns=20 * NS_PER_S)
     assert _feed(sync, messages) == []  # the newest stamp is not yet 0.1 s past frame 0
-    released = sync.poll(20.5)
+    released = sync.poll(_ns(20.5))
     assert [min(_frames(s)) for s in released] == [0, 1, 2]
     assert all(s.missing == ("c",) for s in released)
 
 
 def test_a_set_completed_late_is_not_emitted_behind_a_newer_one() -> None:
     sync = MultiViewSynchroniser[str](("a", "b"))
-    assert sync.push("a", 1.000, "a0") == []
-    assert sync.push("a", 1.033, "a1") == []
-    (newer,) = sync.push("b", 1.034, "b1")
-    assert newer.reference_stamp_s == 1.033
-    assert sync.push("b", 1.001, "b0") == []  # older than the emitted set: stale
-    assert sync.poll(5.0) == []
+    assert sync.push("a", _ns(1.000), "a0") == []
+    assert sync.push("a", _ns(1.033), "a1") == []
+    (newer,) = sync.push("b", _ns(1.034), "b1")
+    assert newer.reference_stamp_ns == _ns(1.033)
+    assert sync.push("b", _ns(1.001), "b0") == []  # older than the emitted set: stale
+    assert sync.poll(_ns(5.0)) == []
     assert sync.stats().view("a").dropped_stale == 1
     assert sync.stats().view("b").dropped_stale == 1
 
@@ -223,9 +227,9 @@ def test_random_streams_keep_the_invariants_and_account_for_every_message(seed: 
     messages += rng.sample(messages, k=len(messages) // 10)  # redelivered messages
     sync = MultiViewSynchroniser[Payload](views, config)
     emitted = [s for _, s in _feed(sync, messages)]
-    emitted += sync.poll(START_S + 10.0)
+    emitted += sync.poll(START_NS + 10 * NS_PER_S)
 
-    references = [s.reference_stamp_s for s in emitted]
+    references = [s.reference_stamp_ns for s in emitted]
     assert all(b > a for a, b in itertools.pairwise(references))
     assert all(s.spread_s <= config.slop_s + 1e-9 for s in emitted)
     assert all(len(s.views) >= config.min_views for s in emitted)
@@ -240,9 +244,9 @@ def test_random_streams_keep_the_invariants_and_account_for_every_message(seed: 
 
 def test_poll_on_an_empty_synchroniser_and_below_min_views() -> None:
     sync = MultiViewSynchroniser[str](CAMS4, SyncConfig(min_views=2))
-    assert sync.poll(1.0) == []
-    sync.push("cam0", 1.0, "a")
-    assert sync.poll(100.0) == []  # one view is fewer than min_views
+    assert sync.poll(_ns(1.0)) == []
+    sync.push("cam0", _ns(1.0), "a")
+    assert sync.poll(_ns(100.0)) == []  # one view is fewer than min_views
 
 
 @pytest.mark.parametrize("skip", [_never, _stop_and_return], ids=["steady", "camera-outage"])
@@ -262,23 +266,35 @@ def test_reordering_within_a_small_window_gives_the_same_sets(
 
 def test_duplicate_stamps_replace_the_payload() -> None:
     sync = MultiViewSynchroniser[str](("a", "b"), SyncConfig(slop_s=0.01))
-    assert sync.push("a", 1.0, "first") == []
-    assert sync.push("a", 1.0, "second") == []
-    (synced,) = sync.push("b", 1.002, "b")
-    assert synced.views == (("a", 1.0, "second"), ("b", 1.002, "b"))
+    assert sync.push("a", _ns(1.0), "first") == []
+    assert sync.push("a", _ns(1.0), "second") == []
+    (synced,) = sync.push("b", _ns(1.002), "b")
+    assert synced.views == (("a", _ns(1.0), "second"), ("b", _ns(1.002), "b"))
     # The same instant delivered again after its set went out is stale.
-    assert sync.push("b", 1.002, "again") == []
+    assert sync.push("b", _ns(1.002), "again") == []
     stats = sync.stats()
     assert stats.view("a").duplicates == 1
     assert stats.view("b").dropped_stale == 1
     assert stats.view("a").received == 2 and stats.emitted_sets == 1
 
 
+def test_epoch_stamps_stay_exact_to_the_nanosecond() -> None:
+    # 100 ns apart at 1.7e9 s: one float64 value (its spacing there is 238 ns), two stamps.
+    sync = MultiViewSynchroniser[str](("a", "b"), SyncConfig(slop_s=0.01))
+    assert sync.push("a", START_NS, "first") == []
+    assert sync.push("a", START_NS + 100, "second") == []
+    (synced,) = sync.push("b", START_NS + 1_000_001, "b")
+    assert synced.views == (("a", START_NS + 100, "second"), ("b", START_NS + 1_000_001, "b"))
+    assert synced.reference_stamp_ns == START_NS + 100
+    assert synced.spread_s == 0.000_999_901
+    assert sync.stats().view("a").duplicates == 0
+
+
 def test_backwards_clock_jump_resets_and_continues(caplog: pytest.LogCaptureFixture) -> None:
     config = SyncConfig()
     sync = MultiViewSynchroniser[Payload](CAMS4, config)
-    first = _stream(dict.fromkeys(CAMS4, 30.0), duration_s=2.0, start_s=500.0)
-    looped = _stream(dict.fromkeys(CAMS4, 30.0), duration_s=2.0, start_s=10.0, seed=1)
+    first = _stream(dict.fromkeys(CAMS4, 30.0), duration_s=2.0, start_ns=500 * NS_PER_S)
+    looped = _stream(dict.fromkeys(CAMS4, 30.0), duration_s=2.0, start_ns=10 * NS_PER_S, seed=1)
     before = _feed(sync, first)
     with caplog.at_level(logging.WARNING, logger="hggt_core.pipeline.sync"):
         after = _feed(sync, looped)
@@ -297,8 +313,9 @@ def test_a_lagging_camera_is_stale_but_does_not_reset() -> None:
     config = SyncConfig(min_views=3)
     sync = MultiViewSynchroniser[Payload](CAMS4, config)
     on_time = _stream(dict.fromkeys(CAMS4[:3], 30.0), duration_s=3.0)
-    late = [(s - 2.0, v, p) for s, v, p in _stream({"cam3": 30.0}, duration_s=3.0, seed=2)]
-    emitted = _feed(sync, sorted(on_time + late, key=lambda m: m[0] + (2.0 * (m[1] == "cam3"))))
+    two_ns = 2 * NS_PER_S
+    late = [(s - two_ns, v, p) for s, v, p in _stream({"cam3": 30.0}, duration_s=3.0, seed=2)]
+    emitted = _feed(sync, sorted(on_time + late, key=lambda m: m[0] + two_ns * (m[1] == "cam3")))
 
     _check_invariants(emitted, config)
     assert sync.stats().resets == 0
@@ -309,16 +326,16 @@ def test_a_lagging_camera_is_stale_but_does_not_reset() -> None:
 def test_reference_view_and_its_fallback() -> None:
     config = SyncConfig(slop_s=0.01, max_wait_s=0.05, min_views=2)
     sync = MultiViewSynchroniser[str](("a", "b", "c"), config, reference_view="b")
-    sync.push("a", 1.000, "a")
-    sync.push("b", 1.004, "b")
-    (complete,) = sync.push("c", 1.002, "c")
-    assert complete.reference_stamp_s == 1.004
+    sync.push("a", _ns(1.000), "a")
+    sync.push("b", _ns(1.004), "b")
+    (complete,) = sync.push("c", _ns(1.002), "c")
+    assert complete.reference_stamp_ns == _ns(1.004)
     assert complete.names == ("a", "b", "c")
     # Without b, the first present view in declaration order gives the stamp.
-    sync.push("c", 2.001, "c")
-    sync.push("a", 2.003, "a")
-    (partial,) = sync.poll(2.06)
-    assert partial.reference_stamp_s == 2.003
+    sync.push("c", _ns(2.001), "c")
+    sync.push("a", _ns(2.003), "a")
+    (partial,) = sync.poll(_ns(2.06))
+    assert partial.reference_stamp_ns == _ns(2.003)
     assert partial.missing == ("b",)
     assert partial.names == ("a", "c")
 
@@ -327,13 +344,13 @@ def test_memory_stays_bounded_over_10000_messages() -> None:
     config = SyncConfig(queue_size=5, min_views=4)
     sync = MultiViewSynchroniser[Payload](CAMS4, config)
     rng = random.Random(11)
-    clock_s = START_S
+    clock_ns = START_NS
     for i in range(10_000):
         # cam3 is silent, so with min_views = 4 nothing is ever emitted or consumed.
         view = CAMS4[i % 3]
-        clock_s += rng.uniform(0.0, 0.02)
-        stamp_s = clock_s - rng.uniform(0.0, 0.05)  # out of order, sometimes duplicated
-        assert sync.push(view, stamp_s, (view, i)) == []
+        clock_ns += rng.randrange(20_000_000)
+        stamp_ns = clock_ns - rng.randrange(50_000_000)  # out of order, sometimes duplicated
+        assert sync.push(view, stamp_ns, (view, i)) == []
         assert all(v.buffered <= config.queue_size for v in sync.stats().views)
     stats = sync.stats()
     assert sum(v.received for v in stats.views) == 10_000
@@ -346,9 +363,9 @@ def test_memory_stays_bounded_over_10000_messages() -> None:
 def test_overflow_drops_the_oldest() -> None:
     sync = MultiViewSynchroniser[int](("a", "b"), SyncConfig(queue_size=2, max_wait_s=10.0))
     for i in range(4):
-        sync.push("a", float(i), i)
-    (synced,) = sync.push("b", 2.005, 99)
-    assert synced.views[0] == ("a", 2.0, 2)
+        sync.push("a", i * NS_PER_S, i)
+    (synced,) = sync.push("b", _ns(2.005), 99)
+    assert synced.views[0] == ("a", 2 * NS_PER_S, 2)
     stats = sync.stats()
     assert stats.view("a").dropped_overflow == 2
     assert stats.view("a").buffered == 1  # stamp 3.0 is still waiting
@@ -383,22 +400,22 @@ def test_invalid_views_and_inputs_are_clear_errors() -> None:
         MultiViewSynchroniser[int](["a", "b"], reference_view="z")
     sync = MultiViewSynchroniser[int](["a", "b"])
     with pytest.raises(ValueError, match="unknown view 'c'"):
-        sync.push("c", 1.0, 0)
-    with pytest.raises(ValueError, match="finite"):
-        sync.push("a", math.inf, 0)
-    with pytest.raises(ValueError, match="finite"):
-        sync.poll(math.nan)
+        sync.push("c", NS_PER_S, 0)
+    with pytest.raises(TypeError, match="view 'a': stamp_ns must be integer nanoseconds"):
+        sync.push("a", 1.5, 0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="poll: stamp_ns must be integer"):
+        sync.poll(math.nan)  # type: ignore[arg-type]
     with pytest.raises(KeyError, match="no view 'c'"):
         sync.stats().view("c")
 
 
 def test_reset_forgets_history() -> None:
     sync = MultiViewSynchroniser[int](("a", "b"))
-    sync.push("a", 5.0, 0)
-    assert len(sync.push("b", 5.0, 0)) == 1
+    sync.push("a", _ns(5.0), 0)
+    assert len(sync.push("b", _ns(5.0), 0)) == 1
     sync.reset()
-    assert sync.push("a", 4.0, 1) == []  # older than the emitted set, yet accepted
-    assert len(sync.push("b", 4.001, 1)) == 1
+    assert sync.push("a", _ns(4.0), 1) == []  # older than the emitted set, yet accepted
+    assert len(sync.push("b", _ns(4.001), 1)) == 1
     assert sync.stats().resets == 0
 
 
@@ -410,9 +427,9 @@ def test_concurrent_pushes_from_several_threads() -> None:
     lock = threading.Lock()
 
     def worker(view: str) -> None:
-        for stamp_s, v, payload in messages:
+        for stamp_ns, v, payload in messages:
             if v == view:
-                ready = sync.push(v, stamp_s, payload)
+                ready = sync.push(v, stamp_ns, payload)
                 with lock:
                     results.extend(ready)
 
@@ -425,6 +442,6 @@ def test_concurrent_pushes_from_several_threads() -> None:
     stats = sync.stats()
     assert sum(v.received for v in stats.views) == len(messages)
     assert stats.emitted_sets == len(results) > 0
-    references = sorted(s.reference_stamp_s for s in results)
+    references = sorted(s.reference_stamp_ns for s in results)
     assert len(set(references)) == len(references)
     assert all(len(_frames(s)) == 1 and s.spread_s == 0.0 for s in results)

@@ -84,9 +84,9 @@ def test_overlay_results_draws_each_hand_on_its_views(hand: tuple[np.ndarray, ..
     vertices, joints, faces = hand
     camera = _camera(vertices, joints)
     image = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
-    frameset = FrameSet(0.0, (View("cam", 0.0, image), View("other", 0.0, image)))
+    frameset = FrameSet(0, (View("cam", 0, image), View("other", 0, image)))
     result = HandResult(
-        stamp_s=0.0,
+        stamp_ns=0,
         side="left",
         score=1.0,
         hand_pose=np.zeros(48),

@@ -144,8 +144,9 @@ def test_random_parameters_and_cameras() -> None:
 
 
 def test_frameset(example: SyntheticExample) -> None:
-    frameset = example.frameset(stamp_s=2.5)
-    assert frameset.stamp_s == 2.5
+    frameset = example.frameset(stamp_ns=2_500_000_001)
+    assert frameset.stamp_ns == 2_500_000_001
+    assert {view.stamp_ns for view in frameset.views} == {2_500_000_001}
     assert [view.name for view in frameset.views] == [view.name for view in example.views]
     assert all(view.intrinsics is None for view in frameset.views)
     calibrated = example.frameset(with_intrinsics=True)

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from hggt_core.io.image_encoding import ImageEncodingError, encode_image
-from hggt_core.io.marker_cdr import marker_array_cdr, seconds_to_ns
+from hggt_core.io.marker_cdr import marker_array_cdr
 from hggt_core.io.ros_markers import MARKER_SPHERE_LIST, MarkerSpec
 from hggt_core.io.ros_schema import TransformSpec, mano_joint_names
-from hggt_core.pipeline.types import CropTransform, HandResult, HandSide, ViewCamera
+from hggt_core.pipeline.types import CropTransform, HandResult, HandSide, ViewCamera, seconds_to_ns
 from hggt_ros.params import settings_from_parameters
 
 try:
@@ -113,9 +113,9 @@ def test_marker_bytes_read_back_through_rclpy_and_transforms_carry_the_given_sta
     stamp = conv.ns_to_time(EPOCH_NS)
     points = np.array([[0.0, 0.1, 0.2], [1.0, 1.1, 1.2]])
     colors = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 0.5]])
-    spec = MarkerSpec("right_joints", 3, MARKER_SPHERE_LIST, "cam0_optical", 12.5, points,
+    spec = MarkerSpec("right_joints", 3, MARKER_SPHERE_LIST, "cam0_optical", EPOCH_NS, points,
                       (0.1, 0.2, 0.3, 0.4), (0.01, 0.01, 0.01), 0.25, colors)  # fmt: skip
-    data = marker_array_cdr([spec], (stamp.sec, stamp.nanosec))
+    data = marker_array_cdr([spec])
     (marker,) = deserialize_message(data, MarkerArray).markers
     assert (marker.header.stamp, marker.header.frame_id) == (stamp, "cam0_optical")
     assert (marker.ns, marker.id, marker.type, marker.action) == ("right_joints", 3, 7, 0)
@@ -125,7 +125,7 @@ def test_marker_bytes_read_back_through_rclpy_and_transforms_carry_the_given_sta
     assert (marker.lifetime.sec, marker.lifetime.nanosec) == (0, 250_000_000)
     assert marker.pose.orientation.w == 1.0
     transform = conv.transform_stamped(
-        TransformSpec("cam0", "hggt/cam1", 12.5, np.array([1.0, 2.0, 3.0]),
+        TransformSpec("cam0", "hggt/cam1", EPOCH_NS, np.array([1.0, 2.0, 3.0]),
                       np.array([0.0, 0.0, 0.6, 0.8])),
         stamp,
     )  # fmt: skip
@@ -159,7 +159,7 @@ def _hand(side: HandSide, views: tuple[str, ...], score: float) -> HandResult:
         crop = CropTransform(0.0, 0.0, 1.0, 112)
         cameras.append(ViewCamera(name, k, cam_from_ref, np.zeros((21, 2)), crop))
     return HandResult(
-        stamp_s=EPOCH_NS / 1e9, side=side, score=score, hand_pose=rng.normal(size=48),
+        stamp_ns=EPOCH_NS, side=side, score=score, hand_pose=rng.normal(size=48),
         betas=rng.normal(size=10), transl=np.array([0.0, 0.0, 0.5]),
         vertices=rng.normal(size=(778, 3)), joints=rng.normal(size=(21, 3)),
         joint_rotations=np.tile(np.eye(3), (21, 1, 1)), cameras=tuple(cameras), views_used=views,

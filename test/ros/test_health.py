@@ -9,8 +9,9 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from hggt_core.pipeline.localise import ReprojectionTracker, WholeImageCrops
+from hggt_core.pipeline.localise import WholeImageCrops
 from hggt_core.pipeline.sync import SyncedSet, SyncStats, ViewStats
+from hggt_core.pipeline.tracker import ReprojectionTracker
 from hggt_core.pipeline.types import (
     Box,
     CropTransform,
@@ -65,7 +66,7 @@ def _worker_stats(failed: int = 0) -> WorkerStats:
 
 def test_pipeline_health_reports_times_rates_views_tracker_and_problems() -> None:
     sync = SyncStats((_view_stats("cam0"), _view_stats("cam1")), 9, 3, 0)
-    synced: SyncedSet[None] = SyncedSet(1.0, (("cam0", 1.0, None),), ("cam1",), 0.004)
+    synced: SyncedSet[None] = SyncedSet(10**9, (("cam0", 10**9, None),), ("cam1",), 0.004)
     last = FramesetOutcome(synced, 1, "tracking")
     outputs = OutputStats(8, 12.5, 0.080, 0.070, 0.120)
     identity = {"engine": "torch", "device": "cpu"}
@@ -96,7 +97,8 @@ def test_pipeline_health_reports_times_rates_views_tracker_and_problems() -> Non
 
 def _frameset(stamp_s: float) -> FrameSet:
     image = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
-    return FrameSet(stamp_s, (View("cam0", stamp_s, image),))
+    stamp_ns = round(stamp_s * 10**9)
+    return FrameSet(stamp_ns, (View("cam0", stamp_ns, image),))
 
 
 def _result(stamp_s: float) -> HandResult:
@@ -105,8 +107,8 @@ def _result(stamp_s: float) -> HandResult:
     uv = joints[:, :2] / joints[:, 2:] * 500.0 + [320.0, 240.0]
     camera = ViewCamera("cam0", K, np.eye(4), uv, CropTransform(0.0, 0.0, 1.0, 518))
     return HandResult(
-        stamp_s=stamp_s, side="right", score=0.9, hand_pose=np.zeros(48), betas=np.zeros(10),
-        transl=np.zeros(3), vertices=np.zeros((778, 3)), joints=joints,
+        stamp_ns=round(stamp_s * 10**9), side="right", score=0.9, hand_pose=np.zeros(48),
+        betas=np.zeros(10), transl=np.zeros(3), vertices=np.zeros((778, 3)), joints=joints,
         joint_rotations=np.tile(np.eye(3), (21, 1, 1)), cameras=(camera,), views_used=("cam0",),
     )  # fmt: skip
 

@@ -136,21 +136,25 @@ def start_launch(workspace: Workspace, tmp_path: Path) -> Iterator[Any]:
             os.kill(pid, signal.SIGKILL)
 
 
-def _image(camera: str, stamp_ns: int) -> Any:
+def _image(camera: str, stamp_ns: int, pixels: np.ndarray | None = None) -> Any:
+    """An rgb8 image: ``pixels`` [H, W, 3] uint8, or random pixels of HEIGHT x WIDTH."""
     from sensor_msgs.msg import Image
 
-    message = Image(height=HEIGHT, width=WIDTH, encoding="rgb8", step=WIDTH * 3)
-    rng = np.random.default_rng(stamp_ns % 2**32)
-    message.data = rng.integers(0, 256, HEIGHT * WIDTH * 3, dtype=np.uint8).tobytes()
+    if pixels is None:
+        rng = np.random.default_rng(stamp_ns % 2**32)
+        pixels = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    height, width = pixels.shape[:2]
+    message = Image(height=height, width=width, encoding="rgb8", step=width * 3)
+    message.data = np.ascontiguousarray(pixels).tobytes()
     message.header.stamp.sec, message.header.stamp.nanosec = divmod(stamp_ns, 10**9)
     message.header.frame_id = f"{camera}_optical_frame"
     return message
 
 
 class Rig:
-    """Three cameras publishing on /camN/image_raw and a /hand/mano subscriber."""
+    """Cameras publishing on /NAME/image_raw and a /hand/mano subscriber."""
 
-    def __init__(self, domain: int) -> None:
+    def __init__(self, domain: int, cameras: tuple[str, ...] = CAMERAS) -> None:
         import rclpy
         import rclpy.context
         import rclpy.executors
@@ -164,7 +168,7 @@ class Rig:
         self.executor.add_node(self.node)
         self.cameras = {
             name: self.node.create_publisher(Image, f"/{name}/image_raw", qos_profile_sensor_data)
-            for name in CAMERAS
+            for name in cameras
         }
         self.mano: list[Any] = []
         self.mano_subscription = self.node.create_subscription(
@@ -188,13 +192,15 @@ class Rig:
         rclpy.shutdown(context=self.context)
 
 
-def _send_framesets(rig: Rig, stamps: list[int]) -> None:
+def _send_framesets(
+    rig: Rig, stamps: list[int], pixels: dict[str, np.ndarray] | None = None
+) -> None:
     """One frameset per stamp, each sent (again every 2 s) until its /hand/mano arrives."""
     for stamp_ns in stamps:
         deadline = time.monotonic() + OUTPUT_TIMEOUT_S
         while stamp_ns not in rig.mano_stamps() and time.monotonic() < deadline:
             for name, publisher in rig.cameras.items():
-                publisher.publish(_image(name, stamp_ns))
+                publisher.publish(_image(name, stamp_ns, (pixels or {}).get(name)))
             rig.spin_until(lambda s=stamp_ns: s in rig.mano_stamps(), 2.0)
         assert stamp_ns in rig.mano_stamps(), f"no /hand/mano for the frameset at {stamp_ns} ns"
 
@@ -219,6 +225,20 @@ def _stop(process: subprocess.Popen[bytes], log: Path) -> str:
     return log.read_text(errors="replace")
 
 
+def _wait_until_connected(rig: Rig, process: subprocess.Popen[bytes], log: Path) -> None:
+    ready = rig.spin_until(
+        lambda: (
+            process.poll() is not None
+            or (
+                all(p.get_subscription_count() for p in rig.cameras.values())
+                and rig.mano_subscription.get_publisher_count() > 0
+            )
+        ),
+        START_TIMEOUT_S,
+    )
+    assert ready and process.poll() is None, f"the node did not start:\n{log.read_text()}"
+
+
 def test_ros2_launch_streams_sets_parameters_and_stops_on_ctrl_c(
     workspace: Workspace, start_launch: Any
 ) -> None:
@@ -226,17 +246,7 @@ def test_ros2_launch_streams_sets_parameters_and_stops_on_ctrl_c(
     process, log = start_launch("cameras:=[cam0, cam1, cam2]", "engine:=torch")
     rig = Rig(int(workspace.env["ROS_DOMAIN_ID"]))
     try:
-        ready = rig.spin_until(
-            lambda: (
-                process.poll() is not None
-                or (
-                    all(p.get_subscription_count() for p in rig.cameras.values())
-                    and rig.mano_subscription.get_publisher_count() > 0
-                )
-            ),
-            START_TIMEOUT_S,
-        )
-        assert ready and process.poll() is None, f"the node did not start:\n{log.read_text()}"
+        _wait_until_connected(rig, process, log)
         first_ns = time.time_ns()
         stamps = [first_ns + k * 100_000_000 for k in range(FRAMESETS)]
         _send_framesets(rig, stamps)
@@ -332,3 +342,32 @@ def test_use_rviz_writes_an_rviz_config_for_this_launch(
     assert topics["right image"] == "/rig/right/image_raw"
     assert topics["Hand markers"] == "/rig/hand/markers"
     assert "cam0 image" not in topics
+
+
+def test_ros2_launch_without_weights_reconstructs_real_hands(
+    workspace: Workspace, start_launch: Any, examples_dir: Path, mediapipe_ready: None
+) -> None:
+    """The user's first run: no checkpoint, so the landmark engine, on real camera images."""
+    from hggt_core.io.images import read_rgb
+    from hggt_core.io.ros_schema import mano_joint_names
+
+    sample = examples_dir / "Oakink" / "sample_0000"
+    pixels = {f"cam{index}": read_rgb(sample / f"view_0{index}.jpg") for index in range(2)}
+    process, log = start_launch("cameras:=[cam0, cam1]")
+    rig = Rig(int(workspace.env["ROS_DOMAIN_ID"]), tuple(pixels))
+    try:
+        _wait_until_connected(rig, process, log)
+        stamps = [time.time_ns() + k * 100_000_000 for k in range(2)]
+        _send_framesets(rig, stamps, pixels)
+    finally:
+        rig.close()
+    text = _stop(process, log)
+    assert process.returncode == 0, text
+    assert "landmarks on cpu" in text
+    by_stamp = {m.header.stamp.sec * 10**9 + m.header.stamp.nanosec: m for m in rig.mano}
+    for stamp_ns in stamps:
+        message = by_stamp[stamp_ns]
+        assert list(message.name) == mano_joint_names("right"), text
+        # cam0's frame, or cam1's when a loaded machine let cam0's image miss the frameset.
+        assert message.header.frame_id in {"cam0_optical_frame", "cam1_optical_frame"}
+        assert np.isfinite(message.position).all()

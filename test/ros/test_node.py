@@ -346,7 +346,8 @@ def test_node_end_to_end(node_process: tuple[subprocess.Popen[str], int]) -> Non
     age_ms = float(pipeline["age at publish mean (ms)"])
     assert float(pipeline["inference time mean (ms)"]) < age_ms < 5000.0
     assert float(pipeline["age at publish max (ms)"]) >= age_ms
-    assert 1.0 < float(pipeline["output rate (Hz)"]) < 20.0
+    # Sets hold 1-3 cameras (15, 14 and 10 Hz drift apart), so at most 39 framesets/s.
+    assert 1.0 < float(pipeline["output rate (Hz)"]) < 39.5
     assert int(pipeline["framesets published"]) >= 3
     assert pipeline["tracker"] == "off (detector.mode crop)"
     for status in diagnostics:

@@ -15,6 +15,7 @@ from hggt_core.io.ros_markers import MarkerStyle
 from hggt_core.pipeline.factory import PipelineSpec
 from hggt_core.pipeline.filters import FilterConfig
 from hggt_core.pipeline.sync import SyncConfig
+from hggt_core.pipeline.tracker import TrackerConfig
 from hggt_ros.parameter_table import PARAMETERS, ParameterError, default_parameters
 from hggt_ros.params import camera_info_topic, settings_from_parameters, updated_parameters
 
@@ -30,8 +31,8 @@ def test_every_parameter_is_named_described_and_unique() -> None:
         if definition.choices:
             assert definition.default in definition.choices, definition.name
     assert {name.split(".")[0] for name in names} == {
-        "cameras", "model", "engine", "detector", "sync", "filter", "publish", "frames",
-        "diagnostics",
+        "cameras", "model", "engine", "detector", "tracker", "sync", "filter", "publish",
+        "frames", "diagnostics",
     }  # fmt: skip
 
 
@@ -113,6 +114,22 @@ def test_filter_parameters_build_the_filter_config() -> None:
     assert settings.filter.lost_timeout_s == 2.0
 
 
+def test_tracker_parameters_build_the_re_detection_policy() -> None:
+    values = {
+        "detector.mode": "tracker",
+        "tracker.min_size_ratio": 0.5,
+        "tracker.max_size_ratio": 0.0,
+        "tracker.max_jump": 0.25,
+        "tracker.score_decay": 0.98,
+        "tracker.min_score": 0.5,
+    }
+    tracker = settings_from_parameters(values).pipeline.tracker
+    assert tracker == TrackerConfig(
+        min_size_ratio=0.5, max_size_ratio=0.0, max_jump=0.25, score_decay=0.98, min_score=0.5
+    )
+    assert settings_from_parameters({}).pipeline.tracker == TrackerConfig()
+
+
 @pytest.mark.parametrize(
     ("topic", "info"),
     [("cam0/image_raw", "cam0/camera_info"), ("/a/b/image", "/a/b/camera_info"),
@@ -144,6 +161,11 @@ def test_camera_info_topic_sits_beside_the_image_topic(topic: str, info: str) ->
         ({"engine.device": "gpu0"}, "'engine.device' must be cpu, cuda"),
         ({"engine.precision": "fp16"}, "'engine.precision' must be fp32 unless"),
         ({"detector.mode": "boxes"}, "'detector.mode' must be one of"),
+        ({"tracker.min_size_ratio": 1.0}, "'tracker.min_size_ratio' must be < 1"),
+        ({"tracker.max_size_ratio": 0.9}, "'tracker.max_size_ratio' must be 0 (off) or > 1"),
+        ({"tracker.max_jump": -0.1}, "'tracker.max_jump' must be >= 0"),
+        ({"tracker.score_decay": 0.0}, "'tracker.score_decay' must be > 0"),
+        ({"tracker.score_decay": 1.5}, "'tracker.score_decay' must be <= 1"),
         ({"filter.enabled": True, "filter.position_min_cutoff_hz": 0.0},
          "'filter.position_min_cutoff_hz' must be > 0"),
         ({"publish.max_rate_hz": -1.0}, "'publish.max_rate_hz' must be >= 0"),

@@ -133,7 +133,7 @@ def test_camera_monitor_reports_silence_stops_and_bad_input() -> None:
 
 def _camera_spec(yaw_rad: float, x_m: float) -> TransformSpec:
     quaternion = np.array([0.0, 0.0, math.sin(yaw_rad / 2), math.cos(yaw_rad / 2)])
-    return TransformSpec("cam0", "hggt/cam1", 1.0, np.array([x_m, 0.0, 0.0]), quaternion)
+    return TransformSpec("cam0", "hggt/cam1", 10**9, np.array([x_m, 0.0, 0.0]), quaternion)
 
 
 def test_static_frames_freeze_the_average_once_converged() -> None:
