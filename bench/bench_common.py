@@ -4,8 +4,8 @@
 
 The scripts (``bench/*.py``) run as ``python bench/<name>.py``, which puts this folder on
 ``sys.path``; they import this module as ``bench_common``. The networks, the host description
-and the report formats are ``hggt bench``'s (:mod:`hggt_core.engine.benchmark`,
-:mod:`hggt_core.engine.benchmark_report`).
+and the report formats are ``hggt bench``'s (:mod:`hggt_core.bench.latency`,
+:mod:`hggt_core.bench.report`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from hggt_core.engine.benchmark import is_cuda
-from hggt_core.engine.benchmark_report import header_line, report_text, write_json_report
+from hggt_core.bench.latency import is_cuda
+from hggt_core.bench.report import header_line, report_text, write_json_report
 from hggt_core.io.images import read_rgb
 from hggt_core.render.demo import demo_example_dir
 
@@ -34,7 +34,7 @@ def demo_images() -> list[np.ndarray]:
 
 
 def add_grid_options(parser: argparse.ArgumentParser) -> None:
-    """The (views, crop sizes) grid and the repeat counts, as bench/pipeline.py takes them."""
+    """The (views, crop sizes) grid and the repeat counts that bench/pipeline_stages.py takes."""
     parser.add_argument("--views", nargs="+", type=int, default=[1, 2, 4, 8])
     parser.add_argument("--crop-sizes", nargs="+", type=int, default=[224, 336, 518])
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per row")

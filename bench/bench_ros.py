@@ -1,6 +1,6 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The ROS ends of bench/node.py: the cameras' serialised Images and the node's publishers.
+"""The ROS ends of bench/node_overhead.py: the cameras' serialised Images, the node's publishers.
 
 rclpy and the message packages are imported inside the classes, so this module (and the
 script) imports without ROS 2; the script checks for ROS 2 before building either class.

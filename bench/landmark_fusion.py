@@ -48,7 +48,7 @@ import numpy as np
 import torch
 from bench_common import write_header, write_report
 
-from hggt_core.engine.benchmark_report import host_info, markdown_table
+from hggt_core.bench.report import host_info, markdown_table
 from hggt_core.geometry.hand_cameras import FusedHand, ViewObservation, fuse_views
 from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.geometry.pnp import project_pinhole
@@ -56,7 +56,8 @@ from hggt_core.mano import ManoLayer, make_synthetic_mano
 from hggt_core.mano.fit import ManoFitter, ProjectedView
 from hggt_core.metrics import evaluate_hand, rotation_error_deg
 from hggt_core.render.rig import cameras_looking_at, hand_axes
-from hggt_core.render.scene import SceneConfig, random_hand_parameters
+from hggt_core.render.scene import random_hand_parameters
+from hggt_core.render.scene_config import SceneConfig
 
 NOISE_LEVELS: dict[str, tuple[float, float, float]] = {
     "exact": (0.0, 0.0, 1.0),

@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from bench_common import write_header, write_report
 
-from hggt_core.engine.benchmark_report import host_info, markdown_table
+from hggt_core.bench.report import host_info, markdown_table
 from hggt_core.mano.fit import ManoFit, ManoFitter, ProjectedView
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.pose_sampling import sample_betas, sample_hand_theta

@@ -45,15 +45,15 @@ from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
+from hggt_core.bench.latency import CONFIGS, SEED
+from hggt_core.bench.report import host_info, markdown_table
 from hggt_core.engine.base import Engine, RawPrediction
-from hggt_core.engine.benchmark import CONFIGS, SEED
-from hggt_core.engine.benchmark_report import host_info, markdown_table
 from hggt_core.engine.export import export_onnx
 from hggt_core.engine.onnx_engine import OnnxEngine
+from hggt_core.engine.registry import onnx_providers
 from hggt_core.engine.torch_engine import TorchEngine
 from hggt_core.model.hggt import HGGT, HGGTConfig
 from hggt_core.model.mano_head import ManoHead
-from hggt_core.pipeline.factory import onnx_providers
 
 BEFORE_REVISION = "01de1d6f2450cf34c91f166df22ac4c0b0bfe206"
 """The last commit whose MANO head projected all its keys and values in every iteration."""

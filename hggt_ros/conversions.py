@@ -3,7 +3,7 @@
 """Messages <-> arrays: the only place where the node touches message fields.
 
 * Images: ``sensor_msgs/Image`` and ``CompressedImage`` -> [H, W, 3] uint8 RGB through
-  :mod:`hggt_core.io.image_encoding` (no cv_bridge; ARCHITECTURE.md, decision 4).
+  :mod:`hggt_core.io.image_encoding` (no cv_bridge; docs/DESIGN.md, decision 4).
 * ``sensor_msgs/CameraInfo`` -> K [3, 3] in this project's pixel convention: the centre of the
   top-left pixel is at (0.5, 0.5) (README), whereas ROS and OpenCV put it at (0, 0), so the
   principal point moves by +0.5 pixel; binning and the region of interest are applied, so K
@@ -16,7 +16,8 @@
 * The core's ROS-free specs (:mod:`hggt_core.io.ros_schema`, :mod:`hggt_core.io.ros_markers`)
   -> ``JointState``, ``PoseArray``, ``TransformStamped``, and ``MarkerArray`` as serialised
   bytes (:mod:`hggt_core.io.marker_cdr`: the 4.6k-point mesh costs ~8 ms as message objects,
-  0.1 ms as bytes); :func:`frameset_messages` builds all of one frameset's.
+  0.1 ms as bytes); :func:`frameset_messages` serialises one frameset's output plan
+  (:mod:`hggt_core.io.output_plan`, shared with the bag sink).
 * The node's status -> ``diagnostic_msgs/DiagnosticStatus``.
 """
 
@@ -33,14 +34,12 @@ from geometry_msgs.msg import Point, Pose, PoseArray, Quaternion, TransformStamp
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
 from std_msgs.msg import Header
 
-from hggt_core.io import ros_markers, ros_schema
 from hggt_core.io.camera_info import published_intrinsics
 from hggt_core.io.image_encoding import decode_compressed, decode_image
 from hggt_core.io.marker_cdr import marker_array_cdr
-from hggt_core.io.ros_markers import MarkerSpec
+from hggt_core.io.output_plan import OutputPlan
 from hggt_core.io.ros_schema import TransformSpec
-from hggt_core.pipeline.types import NS_PER_S, HandResult, HandSide
-from hggt_ros.params import FrameSettings, PublishSettings
+from hggt_core.pipeline.types import NS_PER_S, HandSide
 
 DIAGNOSTIC_LEVELS: dict[str, bytes] = {
     "ok": DiagnosticStatus.OK,
@@ -173,24 +172,6 @@ def _text(value: object) -> str:
 
 
 @dataclass(frozen=True)
-class FramesetContext:
-    """Where one frameset's outputs live.
-
-    Attributes:
-        stamp: the frameset's reference stamp (exact, from the reference image's header).
-        frame_ids: view name -> the camera's optical frame id.
-        reference_view: the frameset's first present view (the frame of a hand-less
-            ``/hand/mano`` heartbeat).
-        image_sizes: view name -> (width, height) pixels, for the frusta.
-    """
-
-    stamp: Time
-    frame_ids: Mapping[str, str]
-    reference_view: str
-    image_sizes: Mapping[str, tuple[int, int]]
-
-
-@dataclass(frozen=True)
 class FramesetMessages:
     """Everything published for one frameset; disabled or empty outputs are None / empty.
 
@@ -210,51 +191,19 @@ class FramesetMessages:
     hand_frames: list[TransformStamped]
 
 
-def frameset_messages(
-    results: Sequence[HandResult],
-    context: FramesetContext,
-    publish: PublishSettings,
-    frames: FrameSettings,
-    faces: Mapping[str, npt.NDArray[np.integer]],
-) -> FramesetMessages:
-    """Build the messages of one frameset's hands (at most one per side).
+def frameset_messages(plan: OutputPlan) -> FramesetMessages:
+    """Serialise one frameset's output plan (:func:`~hggt_core.io.output_plan.plan_outputs`).
 
-    Each hand is expressed in the optical frame of its reference view
-    (``HandResult.views_used[0]``), which is camera 0's unless camera 0 did not see it.
-
-    Args:
-        results: the hands, stamped with the frameset's stamp.
-        context: stamp and frame ids.
-        publish: switches and marker style.
-        frames: camera and hand frame prefixes.
-        faces: side -> [F, 3] MANO triangles of that side's layer.
+    Only message building happens here: which topics, frames and cameras is the plan's.
     """
-    stamp, frame_of = context.stamp, context.frame_ids
-    hands = sorted(results, key=lambda result: ros_schema.HAND_SIDES.index(result.side))
+    stamp = ns_to_time(plan.stamp_ns)  # the reference image's stamp, exactly
     mano = None
-    if publish.mano:
-        frame = frame_of[hands[0].views_used[0] if hands else context.reference_view]
-        names, positions = ros_schema.mano_joint_state(hands)
-        mano = joint_state(names, positions, header(stamp, frame))
-    joints: dict[HandSide, PoseArray] = {}
-    specs: list[MarkerSpec] = []
-    hand_frames: list[TransformStamped] = []
-    for hand in hands:
-        frame = frame_of[hand.views_used[0]]
-        if publish.joints:
-            poses = ros_schema.hand_joint_poses(hand)
-            joints[hand.side] = pose_array(poses, header(stamp, frame))
-        if publish.markers:
-            style, sizes = publish.marker_style, context.image_sizes
-            specs += ros_markers.hand_markers(hand, faces[hand.side], frame, style, sizes)
-        if publish.tf and publish.hand_frames:
-            prefix = frames.hand_prefix
-            tf_specs = ros_schema.hand_transforms(hand, frame, prefix, publish.all_hand_joints)
-            hand_frames += [transform_stamped(spec, stamp) for spec in tf_specs]
-    cameras: list[TransformSpec] = []
-    if publish.tf and hands:
-        best = max(hands, key=lambda hand: hand.score)
-        parent = frame_of[best.views_used[0]]
-        cameras = ros_schema.camera_transforms(best, parent, frames.camera_prefix, frame_of)
-    markers = marker_array_cdr(specs) if specs else None  # specs carry the exact stamp
-    return FramesetMessages(mano, joints, markers, cameras, hand_frames)
+    if plan.mano is not None:
+        mano = joint_state(plan.mano.names, plan.mano.positions, header(stamp, plan.mano.frame_id))
+    joints = {
+        side: pose_array(content.poses, header(stamp, content.frame_id))
+        for side, content in plan.joints.items()
+    }
+    markers = marker_array_cdr(plan.markers) if plan.markers else None  # specs carry the stamp
+    hand_frames = [transform_stamped(spec, stamp) for spec in plan.hand_frames]
+    return FramesetMessages(mano, joints, markers, list(plan.cameras), hand_frames)

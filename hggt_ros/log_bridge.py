@@ -4,7 +4,7 @@
 
 The core logs with :mod:`logging` (it is ROS-free). Inside the node, its records go to the
 node's logger instead (rcutils: console with ``[WARN]`` severities, the ROS log files,
-``/rosout``), as ``<node logger>.<python logger>``, e.g. ``hggt_node.hggt_core.pipeline.factory``.
+``/rosout``), as ``<node logger>.<python logger>``, e.g. ``hggt_node.hggt_core.assembly.factory``.
 The Python loggers take the node logger's severity threshold, so records the node would not
 show are not even built, and they stop propagating (no second copy on the root logger).
 """

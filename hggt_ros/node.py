@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ``hggt_node``: N cameras in; MANO, joints, markers, camera TF and diagnostics out.
 
-A thin adapter (ARCHITECTURE.md, decision 1): parameters map onto the core's settings in
+A thin adapter (docs/DESIGN.md, decision 1): parameters map onto the core's settings in
 :mod:`hggt_ros.params`, messages become arrays and back in :mod:`hggt_ros.conversions`, and
 the core does the rest. Threads: subscription callbacks decode and synchronise (cheap, on the
 executor); a timer releases framesets whose wait ran out, so a stopped camera never stalls
@@ -36,16 +36,17 @@ from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import MarkerArray
 
+from hggt_core.assembly.factory import build_pipeline
 from hggt_core.io import ros_schema
 from hggt_core.io.image_encoding import ImageEncodingError
-from hggt_core.pipeline.factory import build_pipeline
+from hggt_core.io.output_plan import OutputConfig, output_topics, plan_outputs
 from hggt_core.pipeline.filters import HandFilter
 from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncedSet
 from hggt_core.pipeline.types import FloatArray, FrameSet, ImageArray, View
 from hggt_ros import conversions as conv
 from hggt_ros import health, parameter_table, params
-from hggt_ros import worker as runtime
 from hggt_ros.log_bridge import CoreLogRoute
+from hggt_ros.worker import CameraMonitor, LatestWinsWorker, StaticCameraFrames
 
 _TYPES = {
     "bool": Parameter.Type.BOOL,
@@ -55,6 +56,13 @@ _TYPES = {
     "string_array": Parameter.Type.STRING_ARRAY,
 }
 _THROTTLE_S = 5.0
+_MESSAGE_TYPES: dict[str, type] = {
+    "sensor_msgs/msg/JointState": JointState,
+    "geometry_msgs/msg/PoseArray": PoseArray,
+    "visualization_msgs/msg/MarkerArray": MarkerArray,
+    "tf2_msgs/msg/TFMessage": TFMessage,
+}
+"""Output message type names (:func:`~hggt_core.io.output_plan.output_topics`) -> classes."""
 
 
 @dataclass(frozen=True)
@@ -96,20 +104,18 @@ class HggtNode(Node):
         left = predictor.mano_left or predictor.mano_right
         self._faces = {"right": predictor.mano_right.faces.numpy(), "left": left.faces.numpy()}
         topics = zip(s.cameras.names, s.cameras.image_topics, strict=True)
-        self._cameras = [runtime.CameraMonitor(name, topic) for name, topic in topics]
+        self._cameras = [CameraMonitor(name, topic) for name, topic in topics]
         self._sync: MultiViewSynchroniser[_Frame] = MultiViewSynchroniser(s.cameras.names, s.sync)
         self._filter = None if s.filter is None else HandFilter(s.filter)
         average = s.frames.static_average
-        self._static = None if average is None else runtime.StaticCameraFrames(average)
+        self._static = None if average is None else StaticCameraFrames(average)
         self._newest: tuple[int, int] | None = None  # (stamp ns, node clock ns at arrival)
         self._last_accepted_s = -float("inf")
         self._rate_limited = 0
         self._last: health.FramesetOutcome | None = None
         self._outputs = health.OutputMonitor()
         self._create_publishers()
-        self._worker: runtime.LatestWinsWorker[SyncedSet[_Frame]] = runtime.LatestWinsWorker(
-            self._process
-        )
+        self._worker: LatestWinsWorker[SyncedSet[_Frame]] = LatestWinsWorker(self._process)
         self._worker.start()
         self._subscribe()
         self.create_timer(s.poll_period_s, self._on_poll)
@@ -125,15 +131,17 @@ class HggtNode(Node):
         # the node; the root namespace gives /hand/mano. /tf, /tf_static and /diagnostics stay
         # absolute: tf2 listeners and diagnostic aggregators read only those, and rigs stay
         # apart there by frame prefixes and the node's qualified name.
-        reliable = QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE)
-        mano, markers = ros_schema.MANO_TOPIC.lstrip("/"), ros_schema.MARKERS_TOPIC.lstrip("/")
-        self._pub_mano = self.create_publisher(JointState, mano, reliable)
-        self._pub_joints = {
-            side: self.create_publisher(PoseArray, topic.lstrip("/"), reliable)
-            for side, topic in ((s, ros_schema.joints_topic(s)) for s in ros_schema.HAND_SIDES)
+        # Every topic of the output plan (its switches may change at run time).
+        self._pubs = {
+            spec.topic: self.create_publisher(
+                _MESSAGE_TYPES[spec.msgtype],
+                spec.topic if spec.topic == ros_schema.TF_TOPIC else spec.topic.lstrip("/"),
+                QoSProfile(depth=spec.depth, reliability=QoSReliabilityPolicy.RELIABLE),
+            )
+            for spec in output_topics(OutputConfig())
         }
-        self._pub_markers = self.create_publisher(MarkerArray, markers, reliable)
-        self._pub_tf = self.create_publisher(TFMessage, ros_schema.TF_TOPIC, QoSProfile(depth=100))
+        self._pub_markers = self._pubs[ros_schema.MARKERS_TOPIC]
+        self._pub_tf = self._pubs[ros_schema.TF_TOPIC]
         latched = QoSProfile(depth=1, durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
         self._pub_tf_static = self.create_publisher(TFMessage, "/tf_static", latched)
         self._pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
@@ -195,7 +203,7 @@ class HggtNode(Node):
         frame = _Frame(camera.frame_id, rgb, intrinsics)
         self._submit(self._sync.push(camera.name, stamp_ns, frame))
 
-    def _bad_input(self, camera: runtime.CameraMonitor, problem: str) -> None:
+    def _bad_input(self, camera: CameraMonitor, problem: str) -> None:
         camera.problem(problem)
         self.get_logger().warning(
             f"camera {camera.name} ({camera.topic}): {problem}", throttle_duration_sec=_THROTTLE_S
@@ -214,7 +222,7 @@ class HggtNode(Node):
             return
         synced = ready[-1]  # latest wins: older ready sets are stale already
         gap_s = synced.reference_stamp_s - self._last_accepted_s
-        if 0 <= gap_s < self._settings.publish.min_period_s:  # < 0: the clock jumped back
+        if 0 <= gap_s < self._settings.min_period_s:  # < 0: the clock jumped back
             self._rate_limited += 1
             return
         self._last_accepted_s = synced.reference_stamp_s
@@ -223,7 +231,8 @@ class HggtNode(Node):
     def _process(self, synced: SyncedSet[_Frame]) -> None:
         """Worker thread: inference and publishing of one frameset."""
         views = tuple(View(name, t, f.image, f.intrinsics) for name, t, f in synced.views)
-        results = self._pipeline.predictor(FrameSet(synced.reference_stamp_ns, views))
+        frameset = FrameSet(synced.reference_stamp_ns, views)
+        results = self._pipeline.predictor(frameset)
         hand_filter = self._filter
         if hand_filter is not None:
             results = [hand_filter(result) for result in results]
@@ -231,26 +240,20 @@ class HggtNode(Node):
         frame_ids.update({name: frame.frame_id for name, _, frame in synced.views})
         if self._settings.frames.reference is not None:
             frame_ids[self._cameras[0].name] = self._settings.frames.reference
-        context = conv.FramesetContext(
-            stamp=conv.ns_to_time(synced.reference_stamp_ns),  # the reference image's, exactly
-            frame_ids=frame_ids,
-            reference_view=synced.views[0][0],
-            image_sizes={n: (f.image.shape[1], f.image.shape[0]) for n, _, f in synced.views},
-        )
-        s = self._settings
-        publish = s.publish
-        if publish.markers and self._pub_markers.get_subscription_count() == 0:
+        output = self._settings.output
+        if output.markers is not None and self._pub_markers.get_subscription_count() == 0:
             # The mesh marker is the costliest message by far: skip it while nobody listens.
-            publish = dataclasses.replace(publish, markers=False)
-        out = conv.frameset_messages(results, context, publish, s.frames, self._faces)
+            output = dataclasses.replace(output, markers=None)
+        plan = plan_outputs(frameset, results, frame_ids, output, self._faces)
+        out = conv.frameset_messages(plan)
         if out.mano is not None:
-            self._pub_mano.publish(out.mano)
+            self._pubs[ros_schema.MANO_TOPIC].publish(out.mano)
         for side, poses in out.joints.items():
-            self._pub_joints[side].publish(poses)
+            self._pubs[ros_schema.joints_topic(side)].publish(poses)
         if out.markers is not None:
             self._pub_markers.publish(out.markers)
-        best_reference = max(results, key=lambda r: r.score).views_used[0] if results else ""
-        self._publish_tf(out, context.stamp, best_reference == self._cameras[0].name)
+        stamp = conv.ns_to_time(plan.stamp_ns)
+        self._publish_tf(out, stamp, plan.cameras_view == self._cameras[0].name)
         now_ns = self.get_clock().now().nanoseconds
         self._outputs.record(now_ns * 1e-9, synced.reference_stamp_s)
         tracker = self._tracker_state()
@@ -261,7 +264,7 @@ class HggtNode(Node):
             return "MediaPipe tracking (landmark engine)"
         localiser = getattr(self._pipeline.predictor, "localiser", None)
         mode = self._settings.pipeline.localiser
-        return health.tracker_state(localiser) or f"off (detector.mode {mode})"
+        return health.tracker_state(localiser) or f"off (localiser.mode {mode})"
 
     def _publish_tf(self, out: conv.FramesetMessages, stamp: Time, on_camera0: bool) -> None:
         """Cameras on /tf, or once converged (fixed cameras) on /tf_static; hand frames."""

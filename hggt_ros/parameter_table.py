@@ -3,7 +3,7 @@
 """Every parameter of the node: name, default, description, run-time changeability, limits.
 
 ROS-free (see :mod:`hggt_ros.params`, which maps the values onto the core's configuration).
-Defaults are read from the core's dataclasses (:class:`~hggt_core.pipeline.factory.PipelineSpec`,
+Defaults are read from the core's dataclasses (:class:`~hggt_core.assembly.factory.PipelineSpec`,
 :class:`~hggt_core.pipeline.sync.SyncConfig`, :class:`~hggt_core.pipeline.filters.FilterConfig`,
 :class:`~hggt_core.pipeline.tracker.TrackerConfig`,
 :class:`~hggt_core.io.ros_markers.MarkerStyle`) so there is one source of truth.
@@ -12,16 +12,16 @@ Defaults are read from the core's dataclasses (:class:`~hggt_core.pipeline.facto
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from hggt_core.assembly.factory import ENGINE_NAMES, PipelineSpec
+from hggt_core.assembly.localisers import LOCALISER_NAMES
+from hggt_core.base.hand_skeleton import FingertipConvention
+from hggt_core.engine.registry import PRECISIONS
 from hggt_core.io.ros_markers import MarkerStyle
-from hggt_core.mano.joints import FingertipConvention
 from hggt_core.pipeline.camera_average import AverageConfig
-from hggt_core.pipeline.factory import ENGINE_NAMES, PRECISIONS, PipelineSpec
 from hggt_core.pipeline.filters import FilterConfig
-from hggt_core.pipeline.localise import LOCALISER_NAMES
 from hggt_core.pipeline.sync import SyncConfig
 from hggt_core.pipeline.tracker import TrackerConfig
 
@@ -34,10 +34,9 @@ _FILTER = FilterConfig()
 _STYLE = MarkerStyle()
 _AVERAGE = AverageConfig()
 _TRACKER = TrackerConfig()
-_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 # "boxes" needs boxes given by a caller, which a node never has.
 NODE_LOCALISERS = tuple(name for name in LOCALISER_NAMES if name != "boxes")
-"""Hand localisers the node offers (``detector.mode``)."""
+"""Hand localisers the node offers (``localiser.mode``)."""
 
 
 class ParameterError(ValueError):
@@ -121,14 +120,15 @@ PARAMETERS: tuple[ParameterDefinition, ...] = (
     _p("engine.device", _SPEC.device, "Torch device: cpu, cuda, cuda:N, mps or xpu:N."),
     _p("engine.precision", _SPEC.precision, "Backbone weight precision (bf16 and fp16 need "
        "CUDA).", *PRECISIONS),
-    _p("detector.mode", _SPEC.localiser, "Hand localisation: crop (every image is a hand crop), "
+    _p("localiser.mode", _SPEC.localiser, "Hand localisation: crop (every image is a hand crop), "
        "tracker (reprojection tracker over MediaPipe) or mediapipe.", *NODE_LOCALISERS),
-    _p("detector.side", _SPEC.side, "Hand side assumed by crop mode.", "right", "left"),
-    _p("detector.box_scale", 0.0, "Crop side / hand box side; 0: the mode's default.",
+    _p("localiser.side", _SPEC.side, "Hand side assumed by crop mode.", "right", "left"),
+    _p("localiser.box_scale", 0.0, "Crop side / hand box side; 0: the mode's default.",
        at_least=0),
-    _p("detector.min_views", _SPEC.min_views, "Hands seen in fewer views are skipped.",
+    _p("localiser.min_hand_views", _SPEC.min_hand_views, "Hands seen in fewer views are "
+       "skipped.",
        at_least=1),
-    _p("tracker.min_size_ratio", _TRACKER.min_size_ratio, "detector.mode tracker: detect a view "
+    _p("tracker.min_size_ratio", _TRACKER.min_size_ratio, "localiser.mode tracker: detect a view "
        "again when its box shrinks below this times its size after the last detection, in "
        "[0, 1) (0: off).", at_least=0),
     _p("tracker.max_size_ratio", _TRACKER.max_size_ratio, "Tracker: detect a view again when "
@@ -144,7 +144,7 @@ PARAMETERS: tuple[ParameterDefinition, ...] = (
        dynamic=True, at_least=0),
     _p("sync.max_wait_s", _SYNC.max_wait_s, "Wait for missing cameras before a frameset goes "
        "out with the cameras present (s).", dynamic=True, at_least=0),
-    _p("sync.min_views", _SYNC.min_views, "Fewest cameras an incomplete frameset needs.",
+    _p("sync.min_cameras", _SYNC.min_views, "Fewest cameras an incomplete frameset needs.",
        dynamic=True, at_least=1),
     _p("sync.queue_size", _SYNC.queue_size, "Images buffered per camera.", dynamic=True,
        at_least=1),

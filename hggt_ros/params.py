@@ -27,9 +27,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hggt_core.assembly.factory import PipelineSpec
+from hggt_core.io.output_plan import OutputConfig
 from hggt_core.io.ros_markers import MarkerStyle
 from hggt_core.pipeline.camera_average import AverageConfig
-from hggt_core.pipeline.factory import PipelineSpec
 from hggt_core.pipeline.filters import FilterConfig, OneEuroParams
 from hggt_core.pipeline.sync import SyncConfig
 from hggt_core.pipeline.tracker import TrackerConfig
@@ -43,8 +44,7 @@ from hggt_ros.parameter_table import (
 
 _FILTER = FilterConfig()
 _STYLE = MarkerStyle()
-_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-
+_CAMERA_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _FRAME_ID = re.compile(r"[A-Za-z0-9_/]*")
 _DEVICE = re.compile(r"cpu|cuda(:\d+)?|mps|xpu(:\d+)?")
 
@@ -71,45 +71,16 @@ class CameraSettings:
 
 
 @dataclass(frozen=True)
-class PublishSettings:
-    """What is published (switches are read per frameset, so they apply at once).
-
-    Attributes:
-        mano: ``/hand/mano``.
-        joints: ``/hand/<side>/joints``.
-        markers: ``/hand/markers`` drawn with ``marker_style``.
-        marker_style: marker contents and lifetime.
-        tf: estimated cameras on ``/tf``.
-        hand_frames: hand frames on ``/tf`` too.
-        all_hand_joints: all 21 joint frames (with ``hand_frames``).
-        min_period_s: least stamp time between processed framesets (0: every one).
-    """
-
-    mano: bool
-    joints: bool
-    markers: bool
-    marker_style: MarkerStyle
-    tf: bool
-    hand_frames: bool
-    all_hand_joints: bool
-    min_period_s: float
-
-
-@dataclass(frozen=True)
 class FrameSettings:
-    """Frame naming and the /tf_static policy (ARCHITECTURE.md, decision 7).
+    """The node's frame policy beyond the output plan (docs/DESIGN.md, decision 7).
 
     Attributes:
         reference: frame id of the reference camera, or None for its header.frame_id.
-        camera_prefix: prefix of the estimated camera frames.
-        hand_prefix: prefix of the hand frames.
         static_average: averaging of fixed cameras for ``/tf_static``; None when the cameras
             are not declared fixed.
     """
 
     reference: str | None
-    camera_prefix: str
-    hand_prefix: str
     static_average: AverageConfig | None
 
 
@@ -124,8 +95,10 @@ class NodeSettings:
         sync: synchroniser settings.
         poll_period_s: synchroniser poll timer period (s).
         filter: temporal filter, or None when off.
-        publish: publishing switches and rate limit.
-        frames: frame ids and /tf_static policy.
+        output: what each frameset publishes (the plan shared with ``hggt bag``); switches
+            are read per frameset, so they apply at once.
+        min_period_s: least stamp time between processed framesets (s; 0: every one).
+        frames: reference frame id and /tf_static policy.
         diagnostics_period_s: /diagnostics period (s).
         stale_after_s: silence after which a camera is reported stopped (s).
     """
@@ -135,7 +108,8 @@ class NodeSettings:
     sync: SyncConfig
     poll_period_s: float
     filter: FilterConfig | None
-    publish: PublishSettings
+    output: OutputConfig
+    min_period_s: float
     frames: FrameSettings
     diagnostics_period_s: float
     stale_after_s: float
@@ -200,7 +174,8 @@ def settings_from_parameters(values: Mapping[str, object]) -> NodeSettings:
         sync=_sync_config(v, len(cameras.names)),
         poll_period_s=v.number("sync.poll_period_s"),
         filter=_filter_config(v),
-        publish=_publish_settings(v),
+        output=_output_config(v),
+        min_period_s=_min_period_s(v),
         frames=_frame_settings(v),
         diagnostics_period_s=v.number("diagnostics.period_s"),
         stale_after_s=v.number("diagnostics.stale_after_s"),
@@ -249,7 +224,7 @@ def _camera_settings(v: _Values) -> CameraSettings:
     names = v.texts("cameras.names")
     _require(len(names) > 0, "cameras.names", "a non-empty list", list(names))
     for name in names:
-        pattern_ok = bool(_NAME_PATTERN.fullmatch(name))
+        pattern_ok = bool(_CAMERA_NAME.fullmatch(name))
         _require(pattern_ok, "cameras.names", "letters, digits and '_' (letter first)", name)
     _require(len(set(names)) == len(names), "cameras.names", "unique", list(names))
     topics = v.texts("cameras.topics") or tuple(f"{name}/image_raw" for name in names)
@@ -270,14 +245,17 @@ def _camera_settings(v: _Values) -> CameraSettings:
 
 
 def _sync_config(v: _Values, camera_count: int) -> SyncConfig:
-    min_views = v.integer("sync.min_views")
+    min_cameras = v.integer("sync.min_cameras")
     _require(
-        min_views <= camera_count, "sync.min_views", f"<= {camera_count} (cameras)", min_views
+        min_cameras <= camera_count,
+        "sync.min_cameras",
+        f"<= {camera_count} (cameras)",
+        min_cameras,
     )
     return SyncConfig(
         slop_s=v.number("sync.slop_s"),
         max_wait_s=v.number("sync.max_wait_s"),
-        min_views=min_views,
+        min_views=min_cameras,
         queue_size=v.integer("sync.queue_size"),
     )
 
@@ -305,11 +283,11 @@ def _pipeline_spec(v: _Values) -> PipelineSpec:
         engine=v.text("engine.kind"),
         device=device,
         precision=precision,
-        localiser=v.text("detector.mode"),
-        side="left" if v.text("detector.side") == "left" else "right",
+        localiser=v.text("localiser.mode"),
+        side="left" if v.text("localiser.side") == "left" else "right",
         crop_size=crop_size or None,
-        box_scale=v.number("detector.box_scale") or None,
-        min_views=v.integer("detector.min_views"),
+        box_scale=v.number("localiser.box_scale") or None,
+        min_hand_views=v.integer("localiser.min_hand_views"),
         fingertips=v.text("model.fingertips"),
         temporal_filter=False,
         use_known_intrinsics=v.flag("cameras.use_camera_info"),
@@ -355,33 +333,42 @@ def _filter_config(v: _Values) -> FilterConfig | None:
     )
 
 
-def _publish_settings(v: _Values) -> PublishSettings:
+def _min_period_s(v: _Values) -> float:
     rate_hz = v.number("publish.max_rate_hz")
+    return 1.0 / rate_hz if rate_hz > 0 else 0.0
+
+
+def _output_config(v: _Values) -> OutputConfig:
+    for name in ("frames.camera_prefix", "frames.hand_prefix"):
+        frame_ok = bool(_FRAME_ID.fullmatch(v.text(name)))
+        _require(frame_ok, name, "letters, digits, '_' and '/'", v.text(name))
+    camera_prefix = v.text("frames.camera_prefix")
+    _require(
+        bool(camera_prefix),
+        "frames.camera_prefix",
+        "non-empty (never replace calibrated frames)",
+        "",
+    )
     style = dataclasses.replace(
         _STYLE,
         lifetime_s=v.number("publish.marker_lifetime_s"),
         cameras=v.flag("publish.camera_frusta"),
     )
-    return PublishSettings(
+    return OutputConfig(
         mano=v.flag("publish.mano"),
         joints=v.flag("publish.joints"),
-        markers=v.flag("publish.markers"),
-        marker_style=style,
+        markers=style if v.flag("publish.markers") else None,
         tf=v.flag("publish.tf"),
-        hand_frames=v.flag("publish.hand_frames"),
+        camera_prefix=camera_prefix,
+        hand_frame_prefix=v.text("frames.hand_prefix") if v.flag("publish.hand_frames") else None,
         all_hand_joints=v.flag("publish.all_hand_joints"),
-        min_period_s=1.0 / rate_hz if rate_hz > 0 else 0.0,
     )
 
 
 def _frame_settings(v: _Values) -> FrameSettings:
-    for name in ("frames.reference", "frames.camera_prefix", "frames.hand_prefix"):
-        frame_ok = bool(_FRAME_ID.fullmatch(v.text(name)))
-        _require(frame_ok, name, "letters, digits, '_' and '/'", v.text(name))
-    prefix = v.text("frames.camera_prefix")
-    _require(
-        bool(prefix), "frames.camera_prefix", "non-empty (never replace calibrated frames)", ""
-    )
+    reference = v.text("frames.reference")
+    frame_ok = bool(_FRAME_ID.fullmatch(reference))
+    _require(frame_ok, "frames.reference", "letters, digits, '_' and '/'", reference)
     average = None
     if v.flag("frames.fixed_cameras"):
         average = AverageConfig(
@@ -389,9 +376,4 @@ def _frame_settings(v: _Values) -> FrameSettings:
             max_translation_spread_m=v.number("frames.static_max_translation_m"),
             max_rotation_spread_rad=math.radians(v.number("frames.static_max_rotation_deg")),
         )
-    return FrameSettings(
-        reference=v.text("frames.reference") or None,
-        camera_prefix=prefix,
-        hand_prefix=v.text("frames.hand_prefix"),
-        static_average=average,
-    )
+    return FrameSettings(reference=reference or None, static_average=average)

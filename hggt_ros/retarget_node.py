@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ``hggt_retarget`` node: ``hand/mano`` in, the robot hand's ``JointState`` out.
 
-The robot side consumes results, never engines (ARCHITECTURE.md, decision 12): this node
+The robot side consumes results, never engines (docs/DESIGN.md, decision 11): this node
 reads ``/hand/mano`` (from ``hggt_node`` or a bag being played), poses the followed hand with
 the estimator's MANO model and retargets it with :mod:`hggt_core.retarget` (dex-retargeting
 with the robot's URDF, or the gripper mapping). It publishes ``retarget/joint_states``
@@ -37,9 +37,8 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Header
 
 from hggt_core.io.ros_schema import ManoParameters, decode_mano_joint_state
-from hggt_core.mano.layer import ManoLayer
+from hggt_core.mano.layer import ManoLayer, mano_layers_from_dir
 from hggt_core.mano.synthetic import make_synthetic_mano
-from hggt_core.pipeline.predictor import mano_layers_from_dir
 from hggt_core.retarget.dexterous import DexRetargeter
 from hggt_core.retarget.gripper import GripperRetargeter
 from hggt_core.retarget.stream import ManoJoints, RetargetStream

@@ -40,7 +40,8 @@ from torch.utils.data import Dataset, IterableDataset
 from hggt_core.mano.io import load_mano_model
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
-from hggt_core.render.scene import SceneConfig, SyntheticExample, render_multiview_example
+from hggt_core.render.scene import SyntheticExample, render_multiview_example
+from hggt_core.render.scene_config import SceneConfig
 from training.config import DatasetConfig
 from training.data.sample import HandBatch, HandSample, collate
 

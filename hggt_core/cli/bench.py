@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """``hggt bench``: model latency, peak memory and FLOPs per engine, precision, crop and S.
 
-What is measured, and how, is :mod:`hggt_core.engine.benchmark`'s docstring.
+What is measured, and how, is :mod:`hggt_core.bench.latency`'s docstring.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from hggt_core.engine.benchmark import (
+from hggt_core.bench.latency import (
     CONFIGS,
     ENGINES,
     PRECISION_NAMES,
     BenchSettings,
     run_benchmark,
 )
-from hggt_core.engine.benchmark_report import (
+from hggt_core.bench.report import (
     NOTES,
     format_tables,
     header_line,

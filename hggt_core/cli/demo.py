@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hggt_core.cli.commands import describe, faces_of, run_framesets
+from hggt_core.assembly.factory import PipelineSpec, build_pipeline
+from hggt_core.cli.frameset_run import describe, faces_of, run_framesets
 from hggt_core.cli.outputs import FileOutputs
 from hggt_core.io.folder_source import ImageFolderSource
 from hggt_core.metrics import evaluate_hand, relative_pose_errors_deg
-from hggt_core.pipeline.factory import PipelineSpec, build_pipeline
 from hggt_core.pipeline.types import FrameSet, HandResult
 from hggt_core.render.demo import ExampleGroundTruth, demo_example_dir, load_ground_truth
 

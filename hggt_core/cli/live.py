@@ -15,12 +15,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from hggt_core.cli.commands import describe, faces_of
+from hggt_core.assembly.factory import Pipeline, PipelineSpec, build_pipeline
+from hggt_core.cli.frameset_run import describe, faces_of
 from hggt_core.cli.report import RunStats
 from hggt_core.io.camera_source import CameraSource, parse_camera
 from hggt_core.io.exports import result_to_json, save_npz
 from hggt_core.io.images import write_rgb
-from hggt_core.pipeline.factory import Pipeline, PipelineSpec, build_pipeline
 from hggt_core.pipeline.types import FrameSet, HandResult
 from hggt_core.render.overlay import mosaic, overlay_results
 

@@ -10,27 +10,29 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from hggt_core.assembly.factory import ENGINE_NAMES, PipelineSpec
+from hggt_core.assembly.localisers import LOCALISER_NAMES
+from hggt_core.base.hand_skeleton import FingertipConvention
 from hggt_core.cli import (
+    bag,
     bench,
     build_engine,
-    commands,
     demo,
     export,
+    infer,
     live,
     retarget,
     training_commands,
 )
 from hggt_core.engine.export import OnnxExportError
 from hggt_core.engine.onnx_engine import OnnxModelError
+from hggt_core.engine.registry import PRECISIONS
 from hggt_core.engine.tensorrt_metadata import TensorRTError
 from hggt_core.io.images import ImageReadError
 from hggt_core.io.rosbag_sink import RosbagSinkError
 from hggt_core.io.rosbag_source import RosbagSourceError
 from hggt_core.mano.io import ManoFileError
-from hggt_core.mano.joints import FingertipConvention
 from hggt_core.model.checkpoint import CheckpointError
-from hggt_core.pipeline.factory import ENGINE_NAMES, PRECISIONS, PipelineSpec
-from hggt_core.pipeline.localise import LOCALISER_NAMES
 
 # Errors that describe bad input: reported in one line, exit status 1, no traceback.
 _USER_ERRORS = (
@@ -64,14 +66,31 @@ def _common_options() -> argparse.ArgumentParser:
     group.add_argument("--device", default="cpu", help='torch device, e.g. "cuda:0"')
     group.add_argument("--precision", choices=tuple(PRECISIONS), default="fp32")
     group.add_argument(
-        "--detector",
+        "--localiser",
         choices=LOCALISER_NAMES,
         default="crop",
         help='hand localisation: "crop" when the views already are hand crops (default)',
     )
+    # The earlier names of --localiser and --min-hand-views keep working, unlisted.
+    group.add_argument(
+        "--detector",
+        dest="localiser",
+        choices=LOCALISER_NAMES,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
     group.add_argument("--side", choices=("right", "left"), default="right", help="crop mode")
     group.add_argument("--crop-size", type=int, help="model input side (multiple of 14)")
-    group.add_argument("--min-views", type=int, default=1)
+    group.add_argument(
+        "--min-hand-views", type=int, default=1, help="hands seen in fewer views are skipped"
+    )
+    group.add_argument(
+        "--min-views",
+        dest="min_hand_views",
+        type=int,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
     group.add_argument(
         "--fingertips", choices=[c.value for c in FingertipConvention], default="freihand"
     )
@@ -101,8 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands_parser = parser.add_subparsers(dest="command", required=True)
     common = _common_options()
-    commands.add_infer_parser(commands_parser, common)
-    commands.add_bag_parser(commands_parser, common)
+    infer.add_infer_parser(commands_parser, common)
+    bag.add_bag_parser(commands_parser, common)
     live.add_live_parser(commands_parser, common)
     demo.add_demo_parser(commands_parser, common)
     export.add_export_parser(commands_parser)
@@ -121,10 +140,10 @@ def spec_from_args(args: argparse.Namespace) -> PipelineSpec:
         engine=args.engine,
         device=args.device,
         precision=args.precision,
-        localiser=args.detector,
+        localiser=args.localiser,
         side=args.side,
         crop_size=args.crop_size,
-        min_views=args.min_views,
+        min_hand_views=args.min_hand_views,
         fingertips=args.fingertips,
         temporal_filter=args.smooth,
         use_known_intrinsics=args.known_intrinsics,

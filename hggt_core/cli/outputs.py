@@ -3,7 +3,7 @@
 """File outputs of ``hggt infer`` and ``hggt demo``: npz, JSON, meshes and overlay images.
 
 The output folder appears whole or not at all: everything is written into a hidden folder
-beside it (:class:`~hggt_core.io.atomic.StagedDirectory`) that :meth:`FileOutputs.close`
+beside it (:class:`~hggt_core.base.atomic.StagedDirectory`) that :meth:`FileOutputs.close`
 renames into place, so a run that fails or is interrupted on any frameset leaves no partial
 output (and an earlier output at the same path stays as it was). An existing folder is
 replaced only when it is empty or holds an earlier output (nothing but :data:`OUTPUT_ENTRIES`).
@@ -17,7 +17,7 @@ from types import TracebackType
 import numpy as np
 import numpy.typing as npt
 
-from hggt_core.io.atomic import StagedDirectory, check_replaceable
+from hggt_core.base.atomic import StagedDirectory, check_replaceable
 from hggt_core.io.exports import save_json, save_npz, save_obj
 from hggt_core.io.images import write_rgb
 from hggt_core.pipeline.types import FrameSet, HandResult

@@ -100,9 +100,8 @@ def _frames(args: argparse.Namespace) -> list[HandFrame]:
     if args.input.suffix == ".npz":
         return hands_from_npz(args.input, args.side)
     # Imported here: the MANO layers need torch, which an npz input does not.
-    from hggt_core.mano.layer import ManoLayer
+    from hggt_core.mano.layer import ManoLayer, mano_layers_from_dir
     from hggt_core.mano.synthetic import make_synthetic_mano
-    from hggt_core.pipeline.predictor import mano_layers_from_dir
 
     if args.mano_dir is not None:
         right, left = mano_layers_from_dir(args.mano_dir)

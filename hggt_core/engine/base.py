@@ -1,6 +1,6 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The interface every inference engine implements (ARCHITECTURE.md decision 8)."""
+"""The interface every inference engine implements (docs/DESIGN.md, decision 10)."""
 
 from __future__ import annotations
 

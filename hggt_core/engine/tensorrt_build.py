@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hggt_core.base.atomic import atomic_write
 from hggt_core.engine.export import (
     FORMAT_TAG,
     HGGT_OUTPUTS,
@@ -41,7 +42,6 @@ from hggt_core.engine.tensorrt_metadata import (
     sanitise_name,
     sidecar_path,
 )
-from hggt_core.io.atomic import atomic_write
 from hggt_core.model.hggt import HGGTConfig
 
 _LOG = logging.getLogger(__name__)

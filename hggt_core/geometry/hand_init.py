@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hggt_core.base.hand_skeleton import NUM_JOINTS_WITH_TIPS, OPENPOSE_BONES
 from hggt_core.geometry.hand_bundle import HandPriors
 from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.geometry.pnp import (
@@ -34,7 +35,6 @@ from hggt_core.geometry.pnp import (
     project_pinhole,
 )
 from hggt_core.geometry.triangulation import triangulate_homogeneous
-from hggt_core.mano.joints import NUM_JOINTS_WITH_TIPS, OPENPOSE_BONES
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -12,7 +12,7 @@ directly, e.g. ``from hggt_core.io.folder_source import ImageFolderSource``:
 - ``rosbag_source``: synchronised framesets from the image topics of a rosbag2.
 - ``image_encoding``: ROS image payloads (raw and compressed) <-> RGB arrays, no cv_bridge.
 - ``exports``: ``.npz`` (the release's key names plus ours), JSON, OBJ and PLY, all written
-  atomically (``atomic``: the all-or-nothing file replacement they share).
+  atomically (:mod:`hggt_core.base.atomic`).
 - ``ros_schema``: the node's topics, the ``/hand/mano`` JointState schema and its decoder,
   joint poses and TF specs; ``ros_markers``: the RViz markers.
 - ``rosbag_sink``: the node's topics written to a rosbag2.

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 import cv2
 import numpy as np
 
-from hggt_core.closeable import Closeable
+from hggt_core.base.closeable import Closeable
 from hggt_core.pipeline.types import FrameSet, View
 
 _LOG = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Sinks for hand results and meshes: ``.npz``, JSON, OBJ and PLY, each written atomically.
 
-Every writer goes through :func:`hggt_core.io.atomic.atomic_write`: a temporary file in the
+Every writer goes through :func:`hggt_core.base.atomic.atomic_write`: a temporary file in the
 destination's folder is renamed over the destination (``os.replace``) only once it is complete,
 so a failure never leaves a half-written file, and a reader never sees one. The destination's
 folder must exist.
@@ -64,9 +64,14 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
+from hggt_core.base.atomic import atomic_write
+from hggt_core.base.hand_skeleton import (
+    NUM_BETAS,
+    NUM_JOINTS_WITH_TIPS,
+    NUM_POSE_PARAMS,
+    NUM_VERTICES,
+)
 from hggt_core.geometry.pose_encoding import extrinsics_intrinsics_to_pose_encoding
-from hggt_core.io.atomic import atomic_write
-from hggt_core.mano.joints import NUM_BETAS, NUM_JOINTS_WITH_TIPS, NUM_POSE_PARAMS, NUM_VERTICES
 from hggt_core.pipeline.types import (
     CropTransform,
     FloatArray,

@@ -1,6 +1,6 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""ROS image payloads <-> [H, W, 3] uint8 RGB arrays, without cv_bridge (ARCHITECTURE.md, 4).
+"""ROS image payloads <-> [H, W, 3] uint8 RGB arrays, without cv_bridge (docs/DESIGN.md, 4).
 
 :func:`decode_image` reads the fields of a ``sensor_msgs/Image`` (encoding, height, width,
 step, data, is_bigendian); :func:`decode_compressed` reads a ``sensor_msgs/CompressedImage``

@@ -25,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from hggt_core.io.atomic import atomic_write
+from hggt_core.base.atomic import atomic_write
 from hggt_core.pipeline.types import ImageArray
 
 JPEG_SUFFIXES = (".jpg", ".jpeg")

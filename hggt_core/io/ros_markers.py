@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hggt_core.base.hand_skeleton import NUM_JOINTS_WITH_TIPS, OPENPOSE_BONES
 from hggt_core.geometry.numpy_transforms import invert_rigid
-from hggt_core.mano.joints import NUM_JOINTS_WITH_TIPS, OPENPOSE_BONES
 from hggt_core.pipeline.types import FloatArray, HandResult
 
 # visualization_msgs/Marker type and action constants (the ones this project uses).

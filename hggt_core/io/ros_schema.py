@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Contents of the node's output topics, ROS-free: plain dataclasses and numpy.
 
-The node (``hggt_ros``) and the rosbag2 sink turn these into messages; planners use
-:func:`decode_mano_joint_state` to read ``/hand/mano`` back. Topics and types:
+:mod:`hggt_core.io.output_plan` decides which of these a frameset produces (for the node,
+``hggt_ros``, and the rosbag2 sink alike), which then only turn them into messages; planners
+use :func:`decode_mano_joint_state` to read ``/hand/mano`` back. Topics and types:
 
 * ``/hand/mano`` ``sensor_msgs/JointState``: every hand's MANO parameters as named values
   (:func:`mano_joint_state`); velocity and effort stay empty.
@@ -24,7 +25,7 @@ The node (``hggt_ros``) and the rosbag2 sink turn these into messages; planners 
   :func:`hggt_core.io.ros_markers.hand_markers`.
 * ``/tf`` ``tf2_msgs/TFMessage``: :func:`camera_transforms`, :func:`hand_transforms`.
 
-Every spec carries the result's stamp; frame ids are given by the caller (ARCHITECTURE.md,
+Every spec carries the result's stamp; frame ids are given by the caller (docs/DESIGN.md,
 decision 7). Quaternions are (x, y, z, w), unit length, w >= 0.
 """
 
@@ -35,14 +36,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hggt_core.geometry.numpy_transforms import invert_rigid, matrix_to_quaternion
-from hggt_core.mano.joints import (
+from hggt_core.base.hand_skeleton import (
     MANO_JOINT_NAMES,
     NUM_BETAS,
     NUM_JOINTS,
     NUM_JOINTS_WITH_TIPS,
     OPENPOSE_JOINT_NAMES,
 )
+from hggt_core.geometry.numpy_transforms import invert_rigid, matrix_to_quaternion
 from hggt_core.pipeline.types import FloatArray, HandResult, HandSide
 
 MANO_TOPIC = "/hand/mano"

@@ -8,13 +8,14 @@ Topics (contents in :mod:`hggt_core.io.ros_schema` and :mod:`hggt_core.io.ros_ma
   when no hand was found (a heartbeat a planner can rely on);
 * ``/hand/right/joints``, ``/hand/left/joints`` ``geometry_msgs/msg/PoseArray``: per hand;
 * ``/hand/markers`` ``visualization_msgs/msg/MarkerArray``: per frameset with hands;
-* ``/tf`` ``tf2_msgs/msg/TFMessage``: the estimated cameras of the frameset's best-scoring
-  hand (two hands would give two estimates of the same frames) and optional hand frames.
+* ``/tf`` ``tf2_msgs/msg/TFMessage``: per frameset with hands, the estimated cameras of the
+  best-scoring hand and optional hand frames.
 
-Every header stamp is the frameset's reference stamp, exact to the nanosecond (stamps travel
-as integer nanoseconds from the source), and the bag timestamp is that stamp, so
-``ros2 bag play`` replays the results at the pace of the input. Each hand's messages are in
-the optical frame of its reference view (``HandResult.views_used[0]``). Messages are
+What each frameset produces (topics, hand order, frames, which cameras) is decided once, for
+the node too, by :func:`hggt_core.io.output_plan.plan_outputs`; this sink only serialises
+and writes it. Every header stamp is the frameset's reference stamp, exact to the nanosecond
+(stamps travel as integer nanoseconds from the source), and the bag timestamp is that stamp,
+so ``ros2 bag play`` replays the results at the pace of the input. Messages are
 serialised with the rosbags ROS 2 Jazzy type store (type hashes and definitions in the bag),
 the markers by :mod:`hggt_core.io.marker_cdr`; metadata version 8 by default, which Iron,
 Jazzy and later read (9 optional).
@@ -41,9 +42,15 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.stores import ros2_jazzy as msgs
 
-from hggt_core.io import ros_markers, ros_schema
+from hggt_core.io import ros_schema
 from hggt_core.io.marker_cdr import marker_array_cdr
-from hggt_core.io.ros_markers import MarkerStyle
+from hggt_core.io.output_plan import (
+    JointsContent,
+    OutputConfig,
+    OutputPlan,
+    output_topics,
+    plan_outputs,
+)
 from hggt_core.io.ros_schema import TransformSpec
 from hggt_core.pipeline.types import NS_PER_S, FrameSet, HandResult
 
@@ -73,19 +80,13 @@ class RosbagSinkConfig:
         storage: ``"sqlite3"`` (``.db3``, the rosbag2 default) or ``"mcap"``.
         version: rosbag2 metadata version, 8 (Iron and later) or 9 (Jazzy and later).
         overwrite: replace an existing bag at the output path (never anything else).
-        camera_prefix: prepended to camera frame ids in ``/tf`` (``<prefix><frame_id>``).
-        hand_frame_prefix: publish ``<prefix><side>_wrist`` in ``/tf``; None: no hand frames.
-        all_hand_joints: with ``hand_frame_prefix``, publish all 21 joint frames.
-        markers: marker style; None writes no ``/hand/markers``.
+        output: what each frameset produces (the node's topics and switches).
     """
 
     storage: Literal["sqlite3", "mcap"] = "sqlite3"
     version: Literal[8, 9] = 8
     overwrite: bool = False
-    camera_prefix: str = "hggt/"
-    hand_frame_prefix: str | None = None
-    all_hand_joints: bool = False
-    markers: MarkerStyle | None = field(default_factory=MarkerStyle)
+    output: OutputConfig = field(default_factory=OutputConfig)
 
 
 def _time(stamp_ns: int) -> msgs.builtin_interfaces__msg__Time:
@@ -108,17 +109,15 @@ def _transform(spec: TransformSpec) -> msgs.geometry_msgs__msg__TransformStamped
     )
 
 
-def _pose_array(
-    poses: npt.NDArray[np.float64], stamp_ns: int, frame_id: str
-) -> msgs.geometry_msgs__msg__PoseArray:
+def _pose_array(joints: JointsContent, stamp_ns: int) -> msgs.geometry_msgs__msg__PoseArray:
     return msgs.geometry_msgs__msg__PoseArray(
-        header=_header(stamp_ns, frame_id),
+        header=_header(stamp_ns, joints.frame_id),
         poses=[
             msgs.geometry_msgs__msg__Pose(
                 msgs.geometry_msgs__msg__Point(*row[:3]),
                 msgs.geometry_msgs__msg__Quaternion(*row[3:]),
             )
-            for row in poses.tolist()
+            for row in joints.poses.tolist()
         ],
     )
 
@@ -143,7 +142,7 @@ class RosbagSink:
 
         Args:
             path: the output bag directory (created by :meth:`close`).
-            faces: [1538, 3] MANO triangles for the mesh markers.
+            faces: [1538, 3] MANO triangles for the mesh markers (both sides).
             frame_ids: view name -> its camera's optical frame id (e.g.
                 ``RosbagSource.frame_ids``); views not given use their name without leading
                 slashes.
@@ -155,7 +154,7 @@ class RosbagSink:
         """
         self._config = RosbagSinkConfig() if config is None else config
         self._path = Path(path)
-        self._faces = np.asarray(faces)
+        self._faces = {side: np.asarray(faces) for side in ros_schema.HAND_SIDES}
         self._frame_ids = {} if frame_ids is None else dict(frame_ids)
         storage = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
         if self._config.storage not in storage or self._config.version not in (8, 9):
@@ -175,22 +174,15 @@ class RosbagSink:
         self._writer.open()
         self._closed = False
         self._connections: dict[str, Connection] = {}
-        for topic, (msgtype, depth) in self._topics().items():
-            self._connections[topic] = self._writer.add_connection(
-                topic, msgtype, typestore=self._typestore, offered_qos_profiles=[_qos(depth)]
+        for spec in output_topics(self._config.output):
+            self._connections[spec.topic] = self._writer.add_connection(
+                spec.topic,
+                spec.msgtype,
+                typestore=self._typestore,
+                offered_qos_profiles=[_qos(spec.depth)],
             )
         self.message_counts = dict.fromkeys(self._connections, 0)
         """Messages written so far per topic."""
-
-    def _topics(self) -> dict[str, tuple[str, int]]:
-        """Topic -> (message type, QoS depth), as the node offers them (tf2_ros uses 100)."""
-        topics = {ros_schema.MANO_TOPIC: ("sensor_msgs/msg/JointState", 10)}
-        for side in ros_schema.HAND_SIDES:
-            topics[ros_schema.joints_topic(side)] = ("geometry_msgs/msg/PoseArray", 10)
-        if self._config.markers is not None:
-            topics[ros_schema.MARKERS_TOPIC] = ("visualization_msgs/msg/MarkerArray", 10)
-        topics[ros_schema.TF_TOPIC] = ("tf2_msgs/msg/TFMessage", 100)
-        return topics
 
     @property
     def path(self) -> Path:
@@ -205,9 +197,6 @@ class RosbagSink:
         is_bag = (self._path / "metadata.yaml").is_file()
         if not self._path.is_dir() or not (is_bag or not any(self._path.iterdir())):
             raise RosbagSinkError(f"{self._path} exists and is not a rosbag2; not replacing it")
-
-    def _frame(self, view: str) -> str:
-        return self._frame_ids.get(view, view.lstrip("/"))
 
     def write(self, frameset: FrameSet, results: Sequence[HandResult]) -> None:
         """Write the messages of one frameset (every header stamped with its stamp).
@@ -229,55 +218,32 @@ class RosbagSink:
                 f"result stamps {stamps} ns differ from the frameset's {stamp_ns} ns"
             )
         try:
-            names, positions = ros_schema.mano_joint_state(results)
+            plan = plan_outputs(
+                frameset, results, self._frame_ids, self._config.output, self._faces
+            )
         except ValueError as error:
             raise RosbagSinkError(str(error)) from None
-        hands = sorted(results, key=lambda result: ros_schema.HAND_SIDES.index(result.side))
-        frame = self._frame(hands[0].views_used[0] if hands else frameset.views[0].name)
-        joint_state = msgs.sensor_msgs__msg__JointState(
-            _header(stamp_ns, frame), names, np.array(positions), np.zeros(0), np.zeros(0)
-        )
-        self._put(ros_schema.MANO_TOPIC, joint_state, stamp_ns)
-        if not hands:
-            return
-        for hand in hands:
-            poses = ros_schema.hand_joint_poses(hand)
-            hand_frame = self._frame(hand.views_used[0])
-            topic = ros_schema.joints_topic(hand.side)
-            self._put(topic, _pose_array(poses, stamp_ns, hand_frame), stamp_ns)
-        if self._config.markers is not None:
-            markers = self._marker_array(frameset, hands, self._config.markers)
-            self._put(ros_schema.MARKERS_TOPIC, markers, stamp_ns)
-        self._put(ros_schema.TF_TOPIC, self._tf_message(hands), stamp_ns)
+        self._write_plan(plan)
 
-    def _marker_array(
-        self, frameset: FrameSet, hands: Sequence[HandResult], style: MarkerStyle
-    ) -> bytes:
-        """The serialised MarkerArray (written as it is: no message objects for 4.6k points)."""
-        sizes = {view.name: (view.image.shape[1], view.image.shape[0]) for view in frameset.views}
-        specs = [
-            spec
-            for hand in hands
-            for spec in ros_markers.hand_markers(
-                hand, self._faces, self._frame(hand.views_used[0]), style, sizes
+    def _write_plan(self, plan: OutputPlan) -> None:
+        stamp_ns = plan.stamp_ns
+        if plan.mano is not None:
+            mano = plan.mano
+            joint_state = msgs.sensor_msgs__msg__JointState(
+                _header(stamp_ns, mano.frame_id),
+                mano.names,
+                np.array(mano.positions, dtype=np.float64),
+                np.zeros(0),
+                np.zeros(0),
             )
-        ]
-        return marker_array_cdr(specs)
-
-    def _tf_message(self, hands: Sequence[HandResult]) -> msgs.tf2_msgs__msg__TFMessage:
-        best = max(hands, key=lambda hand: hand.score)
-        specs = ros_schema.camera_transforms(
-            best, self._frame(best.views_used[0]), self._config.camera_prefix, self._frame_ids
-        )
-        if self._config.hand_frame_prefix is not None:
-            for hand in hands:
-                specs += ros_schema.hand_transforms(
-                    hand,
-                    self._frame(hand.views_used[0]),
-                    self._config.hand_frame_prefix,
-                    self._config.all_hand_joints,
-                )
-        return msgs.tf2_msgs__msg__TFMessage([_transform(spec) for spec in specs])
+            self._put(ros_schema.MANO_TOPIC, joint_state, stamp_ns)
+        for side, joints in plan.joints.items():
+            self._put(ros_schema.joints_topic(side), _pose_array(joints, stamp_ns), stamp_ns)
+        if plan.markers:
+            self._put(ros_schema.MARKERS_TOPIC, marker_array_cdr(plan.markers), stamp_ns)
+        if plan.hand_count and self._config.output.tf:
+            transforms = [_transform(spec) for spec in plan.cameras + plan.hand_frames]
+            self._put(ros_schema.TF_TOPIC, msgs.tf2_msgs__msg__TFMessage(transforms), stamp_ns)
 
     def _put(self, topic: str, message: object, stamp_ns: int) -> None:
         """Write a message object, or a message already serialised (bytes), on ``topic``."""

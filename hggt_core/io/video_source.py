@@ -39,7 +39,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from hggt_core.closeable import Closeable
+from hggt_core.base.closeable import Closeable
 from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncConfig, SyncedSet
 from hggt_core.pipeline.types import FrameSet, ImageArray, View, seconds_to_ns
 

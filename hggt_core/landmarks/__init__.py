@@ -4,4 +4,6 @@
 
 Import the submodules directly, e.g. ``from hggt_core.landmarks.landmarker import
 HandLandmarker``; MediaPipe itself is imported only when a landmarker is built.
+``detector`` is the same landmarker used as HGGT's hand detector (the ``mediapipe``
+localiser).
 """

@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from hggt_core.closeable import Closeable
+from hggt_core.base.closeable import Closeable
 from hggt_core.landmarks.model_file import find_landmarker_model
 from hggt_core.pipeline.types import FloatArray, FrameSet, HandSide, ImageArray
 

@@ -1,6 +1,8 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""MANO hand model: chumpy-free loading, a pure-torch layer, joint conventions, a synthetic model.
+"""MANO hand model: chumpy-free loading, a pure-torch layer, fitting, a synthetic model.
+
+The joint order and fingertip conventions are in :mod:`hggt_core.base.hand_skeleton`.
 
 Typical use::
 
@@ -16,34 +18,16 @@ from hggt_core.mano.io import (
     find_mano_file,
     load_mano_model,
 )
-from hggt_core.mano.joints import (
-    MANO_JOINT_NAMES,
-    MANO_PARENTS,
-    OPENPOSE_BONES,
-    OPENPOSE_FROM_MANO,
-    OPENPOSE_JOINT_NAMES,
-    OPENPOSE_PARENTS,
-    FingertipConvention,
-    fingertip_vertex_ids,
-)
 from hggt_core.mano.layer import ManoLayer, ManoOutput
 from hggt_core.mano.synthetic import make_synthetic_mano, write_mano_npz, write_mano_pickle
 
 __all__ = [
-    "MANO_JOINT_NAMES",
-    "MANO_PARENTS",
-    "OPENPOSE_BONES",
-    "OPENPOSE_FROM_MANO",
-    "OPENPOSE_JOINT_NAMES",
-    "OPENPOSE_PARENTS",
-    "FingertipConvention",
     "HandSide",
     "ManoFileError",
     "ManoLayer",
     "ManoModelData",
     "ManoOutput",
     "find_mano_file",
-    "fingertip_vertex_ids",
     "load_mano_model",
     "make_synthetic_mano",
     "write_mano_npz",

@@ -23,6 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from hggt_core.base.hand_skeleton import (
+    NUM_JOINTS,
+    NUM_JOINTS_WITH_TIPS,
+    OPENPOSE_FROM_MANO,
+    OPENPOSE_PARENTS,
+)
 from hggt_core.mano.fit_kinematics import (
     BETAS,
     NUM_PARAMS,
@@ -40,12 +46,6 @@ from hggt_core.mano.fit_objective import (
     make_view_term,
 )
 from hggt_core.mano.ik import estimate_betas, initial_params
-from hggt_core.mano.joints import (
-    NUM_JOINTS,
-    NUM_JOINTS_WITH_TIPS,
-    OPENPOSE_FROM_MANO,
-    OPENPOSE_PARENTS,
-)
 from hggt_core.mano.layer import ManoLayer
 
 _ROTATION_SOURCE = tuple(

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from hggt_core.mano.joints import (
+from hggt_core.base.hand_skeleton import (
     FINGER_NAMES,
     MANO_JOINT_NAMES,
     MANO_PARENTS,
@@ -280,7 +280,7 @@ def _child_points(parents: tuple[int, ...]) -> tuple[int, ...]:
     """Per MANO joint, the point its bone ends at: its only child, or its finger's tip.
 
     Points are numbered as in :meth:`ManoJointModel.rest_points` (16 joints, then the tips in
-    :data:`~hggt_core.mano.joints.FINGER_NAMES` order); the root (several children) gets -1.
+    :data:`~hggt_core.base.hand_skeleton.FINGER_NAMES` order); the root (several children) gets -1.
     """
     children: list[int] = []
     for joint, name in enumerate(MANO_JOINT_NAMES):

@@ -12,7 +12,7 @@
    rotation, onto the target bone.
 
 All points here are in MANO point order: the 16 skeleton joints, then the five tips in
-:data:`~hggt_core.mano.joints.FINGER_NAMES` order (see
+:data:`~hggt_core.base.hand_skeleton.FINGER_NAMES` order (see
 :meth:`~hggt_core.mano.fit_kinematics.ManoJointModel.rest_points`).
 """
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hggt_core.base.hand_skeleton import NUM_BETAS, NUM_JOINTS
 from hggt_core.mano.fit_kinematics import (
     BETAS,
     NUM_PARAMS,
@@ -32,7 +33,6 @@ from hggt_core.mano.fit_kinematics import (
     so3_exp,
     so3_log,
 )
-from hggt_core.mano.joints import NUM_BETAS, NUM_JOINTS
 
 _MIN_PALM_POINTS = 3
 

@@ -23,8 +23,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from hggt_core.io.safe_pickle import NUMPY_GLOBALS, RestrictedUnpickler, UnsafePickleError
-from hggt_core.mano.joints import (
+from hggt_core.base.hand_skeleton import (
     MANO_PARENTS,
     NUM_BETAS,
     NUM_FACES,
@@ -32,6 +31,7 @@ from hggt_core.mano.joints import (
     NUM_POSE_PARAMS,
     NUM_VERTICES,
 )
+from hggt_core.base.safe_pickle import NUMPY_GLOBALS, RestrictedUnpickler, UnsafePickleError
 
 HandSide = Literal["right", "left"]
 """Which hand a MANO model describes."""

@@ -9,6 +9,7 @@ model (metres); ``transl`` is added after posing, exactly like smplx.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -16,9 +17,7 @@ import numpy.typing as npt
 import torch
 from torch import Tensor, nn
 
-from hggt_core.geometry.rotations import axis_angle_to_matrix
-from hggt_core.mano.io import ManoModelData
-from hggt_core.mano.joints import (
+from hggt_core.base.hand_skeleton import (
     MANO_PARENTS,
     NUM_BETAS,
     NUM_JOINTS,
@@ -27,6 +26,8 @@ from hggt_core.mano.joints import (
     FingertipConvention,
     fingertip_vertex_ids,
 )
+from hggt_core.geometry.rotations import axis_angle_to_matrix
+from hggt_core.mano.io import ManoFileError, ManoModelData, find_mano_file, load_mano_model
 
 
 class ManoOutput(NamedTuple):
@@ -35,7 +36,7 @@ class ManoOutput(NamedTuple):
     Attributes:
         vertices: [B, 778, 3] posed mesh vertices.
         joints: [B, 21, 3] joints in OpenPose order, fingertips included (see
-            :mod:`hggt_core.mano.joints`).
+            :mod:`hggt_core.base.hand_skeleton`).
         joints16: [B, 16, 3] the MANO skeleton joints in MANO order.
         global_rotations: [B, 16, 3, 3] each joint's rotation relative to the model frame
             (product of the local rotations from the root down to the joint).
@@ -207,3 +208,41 @@ class ManoLayer(nn.Module):
             rot_global.append(rot_global[parent] @ rotations[joint])
             positions.append((rot_global[parent] @ bone).squeeze(-1) + positions[parent])
         return torch.stack(rot_global, dim=1), torch.stack(positions, dim=1)
+
+
+def mano_layers_from_dir(
+    mano_dir: str | Path,
+    fingertips: FingertipConvention | str = FingertipConvention.FREIHAND,
+) -> tuple[ManoLayer, ManoLayer]:
+    """Build the right and left MANO layers HGGT needs from a directory of official files.
+
+    Both ``MANO_RIGHT`` and ``MANO_LEFT`` (``.pkl`` or ``.npz``) are required: they ship
+    together. The left model is loaded with ``fix_left_shapedirs=True`` so that it is the
+    mirror image of the right one, which makes the left hands posed with it agree with the
+    mirrored right-hand prediction (see :class:`hggt_core.pipeline.predictor.Predictor`).
+
+    Args:
+        mano_dir: directory holding both model files.
+        fingertips: fingertip convention of the layers' 21 joints.
+
+    Returns:
+        (right layer, left layer), float32, on the CPU, ``use_pca=False``,
+        ``flat_hand_mean=False`` (the release's convention).
+
+    Raises:
+        ManoFileError: not a directory, a model file missing, or a file that is not MANO.
+    """
+    root = Path(mano_dir).expanduser()
+    if not root.is_dir():
+        raise ManoFileError(f"MANO directory not found: {root} (it must hold both hands' models)")
+    try:
+        right_path = find_mano_file(root, "right")
+        left_path = find_mano_file(root, "left")
+    except ManoFileError as error:
+        raise ManoFileError(f"HGGT needs both MANO hand models: {error}") from error
+    right = load_mano_model(right_path, "right")
+    left = load_mano_model(left_path, "left", fix_left_shapedirs=True)
+    return (
+        ManoLayer(right, use_pca=False, flat_hand_mean=False, fingertips=fingertips),
+        ManoLayer(left, use_pca=False, flat_hand_mean=False, fingertips=fingertips),
+    )

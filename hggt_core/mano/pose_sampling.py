@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hggt_core.base.hand_skeleton import MANO_JOINT_NAMES, NUM_BETAS, NUM_JOINTS
 from hggt_core.mano.fit_kinematics import FloatArray, ManoJointModel, hand_axes, so3_log
-from hggt_core.mano.joints import MANO_JOINT_NAMES, NUM_BETAS, NUM_JOINTS
 
 # Ranges (radians) per finger segment (knuckle, middle, distal): flexion, abduction, twist.
 _FLEXION = ((-0.2, 1.2), (0.0, 1.5), (0.0, 1.0))

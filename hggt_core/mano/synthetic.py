@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from hggt_core.base.hand_skeleton import MANO_PARENTS, NUM_BETAS, NUM_JOINTS, NUM_POSE_PARAMS
 from hggt_core.mano.io import FloatArray, HandSide, ManoModelData
-from hggt_core.mano.joints import MANO_PARENTS, NUM_BETAS, NUM_JOINTS, NUM_POSE_PARAMS
 from hggt_core.mano.synthetic_mesh import FINGERS_MANO_ORDER, HandMesh, build_right_hand_mesh
 
 _SEED = 20260101

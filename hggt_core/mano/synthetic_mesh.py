@@ -19,11 +19,12 @@ wrist, like the real MANO mesh. For such a surface Euler's formula gives F = 2 V
   8 * 52 + 5 = 421 vertices. 357 + 421 = 778.
 
 Vertex ids are then permuted so that the fingertip ids of all conventions in
-:mod:`hggt_core.mano.joints` land on tip vertices: the FreiHAND ids (744, 320, 443, 555, 672)
-are the poles, the other ids are vertices of the last cap ring (under 1 mm behind the pole);
-all other vertices keep their construction order. Geometry is built in a hand frame in
-millimetres (u distal, v towards the thumb, w dorsal) and mapped to MANO's frame in metres:
-u -> -x, v -> +z, w -> +y, wrist joint at (0.09, 0.005, 0.005) as in the real model.
+:mod:`hggt_core.base.hand_skeleton` land on tip vertices: the FreiHAND ids
+(744, 320, 443, 555, 672) are the poles, the other ids are vertices of the last cap ring
+(under 1 mm behind the pole); all other vertices keep their construction order. Geometry is
+built in a hand frame in millimetres (u distal, v towards the thumb, w dorsal) and mapped to
+MANO's frame in metres: u -> -x, v -> +z, w -> +y, wrist joint at (0.09, 0.005, 0.005) as in
+the real model.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from hggt_core.mano.joints import NUM_FACES, NUM_JOINTS, NUM_VERTICES, fingertip_vertex_ids
+from hggt_core.base.hand_skeleton import NUM_FACES, NUM_JOINTS, NUM_VERTICES, fingertip_vertex_ids
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -9,8 +9,10 @@ Every backend implements :class:`~hggt_core.pipeline.types.HandLocaliser`:
   released 518 x 518 examples.
 * :class:`~hggt_core.pipeline.tracker.ReprojectionTracker` ("tracker") follows the previous
   result and falls back to the detector.
-* :class:`~hggt_core.pipeline.mediapipe_detector.MediaPipeHandDetector` ("mediapipe", on
+* :class:`~hggt_core.landmarks.detector.MediaPipeHandDetector` ("mediapipe", on
   MediaPipe's hand landmarker) detects hands and their side in each view.
+
+:func:`hggt_core.assembly.localisers.localiser_from_name` builds any of them by name.
 
 Boxes are in full-image pixels with the axes of :mod:`hggt_core.pipeline.types`.
 """
@@ -19,18 +21,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from hggt_core.pipeline.boxes import HAND_SIDES
-from hggt_core.pipeline.tracker import ReprojectionTracker, TrackerConfig
-from hggt_core.pipeline.types import Box, FrameSet, HandBoxes, HandLocaliser, HandResult, HandSide
-
-if TYPE_CHECKING:
-    from hggt_core.pipeline.mediapipe_detector import DetectorConfig
+from hggt_core.pipeline.types import Box, FrameSet, HandBoxes, HandResult, HandSide
 
 _LOG = logging.getLogger(__name__)
-
-LOCALISER_NAMES = ("boxes", "crop", "tracker", "mediapipe")
 
 
 class GivenBoxes:
@@ -85,55 +80,3 @@ class WholeImageCrops:
             for view in frameset.views
         }
         return [HandBoxes(side=self._side, boxes=boxes)]
-
-
-def localiser_from_name(
-    name: str,
-    *,
-    side: HandSide = "right",
-    boxes: Sequence[HandBoxes] | None = None,
-    tracker: TrackerConfig | None = None,
-    detector: DetectorConfig | None = None,
-) -> HandLocaliser:
-    """Build a localiser by name (the CLI's ``--detector`` and the node's parameter).
-
-    Args:
-        name: ``"boxes"`` (needs ``boxes``), ``"crop"`` (every view is a crop of a ``side``
-            hand), ``"tracker"`` (reprojection tracker over the MediaPipe detector when it is
-            installed and its model file built, else over crop mode) or ``"mediapipe"`` (the
-            detector alone).
-        side: the hand side of crop mode.
-        boxes: the caller's boxes for ``"boxes"``.
-        tracker: tracker settings for ``"tracker"``.
-        detector: a :class:`~hggt_core.pipeline.mediapipe_detector.DetectorConfig` for the
-            MediaPipe detector, or None for its defaults.
-
-    Returns:
-        The localiser; the detector and the tracker have a ``close()`` method.
-
-    Raises:
-        ValueError: for an unknown name (the message lists the choices), or ``"boxes"``
-            without boxes.
-        ImportError: for ``"mediapipe"`` without a working ``mediapipe`` (says how to install).
-        LandmarkerModelError: for ``"mediapipe"`` without the model file (says how to get it).
-    """
-    if name == "boxes":
-        if boxes is None:
-            raise ValueError("localiser 'boxes' needs the hand boxes")
-        return GivenBoxes(boxes)
-    if name == "crop":
-        return WholeImageCrops(side)
-    if name in ("mediapipe", "tracker"):
-        from hggt_core.landmarks.model_file import LandmarkerModelError
-        from hggt_core.pipeline.mediapipe_detector import MediaPipeHandDetector
-
-        if name == "mediapipe":
-            return MediaPipeHandDetector(detector)
-        fallback: HandLocaliser
-        try:
-            fallback = MediaPipeHandDetector(detector)
-        except (ImportError, LandmarkerModelError) as exc:
-            _LOG.warning("tracker falls back to crop mode (%s hand): %s", side, exc)
-            fallback = WholeImageCrops(side)
-        return ReprojectionTracker(fallback, tracker)
-    raise ValueError(f"unknown hand localiser {name!r}; choose one of {list(LOCALISER_NAMES)}")

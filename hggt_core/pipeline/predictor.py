@@ -22,22 +22,20 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from hggt_core.engine.base import Engine, Float32Array, RawPrediction
-from hggt_core.geometry.pose_encoding import pose_encoding_to_extrinsics_intrinsics
-from hggt_core.geometry.projection import project_points, to_homogeneous_4x4
-from hggt_core.mano.io import ManoFileError, find_mano_file, load_mano_model
-from hggt_core.mano.joints import (
+from hggt_core.base.hand_skeleton import (
     NUM_JOINTS,
     OPENPOSE_FROM_MANO,
     OPENPOSE_PARENTS,
     FingertipConvention,
     fingertip_vertex_ids,
 )
+from hggt_core.engine.base import Engine, Float32Array, RawPrediction
+from hggt_core.geometry.pose_encoding import pose_encoding_to_extrinsics_intrinsics
+from hggt_core.geometry.projection import project_points, to_homogeneous_4x4
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.pipeline.crop import crop_image, intrinsics_for_crop_camera, square_crop_transform
 from hggt_core.pipeline.filters import FilterConfig, HandFilter
@@ -139,7 +137,7 @@ class Predictor:
             the mirrored parameters, so the reported parameters reproduce the reported mesh
             with the user's left model; when None, the right layer's output is mirrored. Both
             agree when the left model is the mirror of the right one (see
-            :func:`mano_layers_from_dir`).
+            :func:`hggt_core.mano.layer.mano_layers_from_dir`).
         localiser: finds the hand boxes; it receives the previous call's (returned) results.
         config: settings (defaults: :class:`PredictorConfig`).
 
@@ -332,41 +330,3 @@ def _lap(since: float) -> tuple[float, float]:
     """Seconds elapsed since ``since``, and the current perf_counter reading."""
     now = time.perf_counter()
     return now - since, now
-
-
-def mano_layers_from_dir(
-    mano_dir: str | Path,
-    fingertips: FingertipConvention | str = FingertipConvention.FREIHAND,
-) -> tuple[ManoLayer, ManoLayer]:
-    """Build the right and left MANO layers HGGT needs from a directory of official files.
-
-    Both ``MANO_RIGHT`` and ``MANO_LEFT`` (``.pkl`` or ``.npz``) are required: they ship
-    together. The left model is loaded with ``fix_left_shapedirs=True`` so that it is the
-    mirror image of the right one, which makes the left hands posed with it agree with the
-    mirrored right-hand prediction (see :class:`Predictor`).
-
-    Args:
-        mano_dir: directory holding both model files.
-        fingertips: fingertip convention of the layers' 21 joints.
-
-    Returns:
-        (right layer, left layer), float32, on the CPU, ``use_pca=False``,
-        ``flat_hand_mean=False`` (the release's convention).
-
-    Raises:
-        ManoFileError: not a directory, a model file missing, or a file that is not MANO.
-    """
-    root = Path(mano_dir).expanduser()
-    if not root.is_dir():
-        raise ManoFileError(f"MANO directory not found: {root} (it must hold both hands' models)")
-    try:
-        right_path = find_mano_file(root, "right")
-        left_path = find_mano_file(root, "left")
-    except ManoFileError as error:
-        raise ManoFileError(f"HGGT needs both MANO hand models: {error}") from error
-    right = load_mano_model(right_path, "right")
-    left = load_mano_model(left_path, "left", fix_left_shapedirs=True)
-    return (
-        ManoLayer(right, use_pca=False, flat_hand_mean=False, fingertips=fingertips),
-        ManoLayer(left, use_pca=False, flat_hand_mean=False, fingertips=fingertips),
-    )

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Multi-view synchroniser: groups per-camera messages into framesets by their stamps.
 
-This replaces message_filters' ApproximateTimeSynchronizer (ARCHITECTURE.md, decision 3).
+This replaces message_filters' ApproximateTimeSynchronizer (docs/DESIGN.md, decision 3).
 It is fed ``(view name, stamp, payload)`` one message at a time and hands back the sets that
 became ready; nothing is called back, so the caller decides which thread does the work.
 

@@ -5,7 +5,8 @@
 - ``rasterize``: :func:`render_mesh`, a vectorised z-buffer rasteriser with Lambert shading.
 - ``overlay``: the hand mesh and skeleton drawn over each view with its camera; mosaics.
 - ``scene``: seeded synthetic multi-view examples of a MANO hand (images + ground truth);
-  ``background``: their random backgrounds and skin tones.
+  ``scene_config``: how they are drawn; ``rig``: their cameras; ``background``: their random
+  backgrounds and skin tones.
 - ``demo``: the bundled demo example (generation, JSON schema, saving, loading).
 """
 

@@ -38,7 +38,8 @@ import numpy as np
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.pipeline.types import FloatArray
-from hggt_core.render.scene import SceneConfig, SyntheticExample, render_multiview_example
+from hggt_core.render.scene import SyntheticExample, render_multiview_example
+from hggt_core.render.scene_config import SceneConfig
 
 DEMO_SEED = 11
 """Seed of the bundled example's scene."""

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from hggt_core.mano.joints import OPENPOSE_BONES
+from hggt_core.base.hand_skeleton import OPENPOSE_BONES
 from hggt_core.pipeline.types import FrameSet, HandResult, HandSide, ImageArray, ViewCamera
 from hggt_core.render.rasterize import Colour, render_mesh
 

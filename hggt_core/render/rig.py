@@ -9,14 +9,11 @@ comes from the ``numpy.random.Generator`` passed in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hggt_core.pipeline.types import FloatArray
-
-if TYPE_CHECKING:
-    from hggt_core.render.scene import SceneConfig
+from hggt_core.render.scene_config import SceneConfig
 
 
 @dataclass(frozen=True)

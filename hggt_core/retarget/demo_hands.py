@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hggt_core.base.hand_skeleton import MANO_JOINT_NAMES, NUM_BETAS
 from hggt_core.mano.fit_kinematics import FloatArray, ManoJointModel, hand_axes
-from hggt_core.mano.joints import MANO_JOINT_NAMES, NUM_BETAS
 
 _FINGER_PARAMS = 45
 _THUMB_TIP, _INDEX_TIP = 4, 8

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from hggt_core.bench.flops import forward_flops
 from hggt_core.cli import main
 from hggt_core.cli.bench import default_engines
-from hggt_core.engine.flops import forward_flops
-from hggt_core.pipeline.factory import UNTRAINED_CONFIG
+from hggt_core.engine.registry import UNTRAINED_CONFIG
 
 FAST = ["--configs", "tiny", "--crop-sizes", "28", "--repeats", "2", "--warmup", "0"]
 FAST += ["--threads", "1"]

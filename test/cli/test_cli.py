@@ -17,14 +17,14 @@ from rosbags.rosbag2 import Reader, Writer
 from rosbags.typesys import Stores, get_typestore
 from safetensors.torch import save_file
 
-from hggt_core.cli import commands, main
+from hggt_core.cli import frameset_run, main
+from hggt_core.engine import registry
+from hggt_core.engine.registry import UNTRAINED_CONFIG
 from hggt_core.io.exports import load_npz
 from hggt_core.io.image_encoding import encode_image
 from hggt_core.io.ros_schema import decode_mano_joint_state
 from hggt_core.model import HGGT
 from hggt_core.model.checkpoint import save_hggt_checkpoint
-from hggt_core.pipeline import factory
-from hggt_core.pipeline.factory import UNTRAINED_CONFIG
 from hggt_core.pipeline.types import HandResult
 from hggt_core.render.demo import demo_example_dir
 
@@ -66,7 +66,7 @@ def test_demo_runs_every_stage_with_the_bundled_model_and_scores_it(
 def test_demo_without_a_model_says_its_numbers_are_meaningless(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(factory, "BUNDLED_MODEL", tmp_path / "not_shipped.safetensors")
+    monkeypatch.setattr(registry, "BUNDLED_MODEL", tmp_path / "not_shipped.safetensors")
     assert main(["demo", "-o", str(tmp_path / "out"), *FAST]) == 0
     printed = capsys.readouterr().out
     assert "random weights" in printed and "meaningless" in printed
@@ -225,7 +225,7 @@ def _write_videos(folder: Path, frames: int = 3) -> list[Path]:
 def test_interrupted_video_run_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run_framesets = commands.run_framesets
+    run_framesets = frameset_run.run_framesets
 
     def interrupted_after_one(pipeline, framesets, sink, total):  # type: ignore[no-untyped-def]
         def first_then_ctrl_c():  # type: ignore[no-untyped-def]
@@ -234,7 +234,7 @@ def test_interrupted_video_run_leaves_nothing(
 
         return run_framesets(pipeline, first_then_ctrl_c(), sink, total)
 
-    monkeypatch.setattr(commands, "run_framesets", interrupted_after_one)
+    monkeypatch.setattr(frameset_run, "run_framesets", interrupted_after_one)
     videos = _write_videos(tmp_path)
     out = tmp_path / "out"
     assert main(["infer", *map(str, videos), "-o", str(out), *FAST]) == 130
@@ -358,7 +358,7 @@ def test_bag_without_the_topics_names_what_it_has(
 def _recording_results(monkeypatch: pytest.MonkeyPatch) -> list[HandResult]:
     """Every HandResult the ``hggt`` command computes, as it is computed."""
     recorded: list[HandResult] = []
-    run_framesets = commands.run_framesets
+    run_framesets = frameset_run.run_framesets
 
     def recording(pipeline, framesets, sink, total):  # type: ignore[no-untyped-def]
         def record(index, frameset, results):  # type: ignore[no-untyped-def]
@@ -367,7 +367,7 @@ def _recording_results(monkeypatch: pytest.MonkeyPatch) -> list[HandResult]:
 
         return run_framesets(pipeline, framesets, record, total)
 
-    monkeypatch.setattr(commands, "run_framesets", recording)
+    monkeypatch.setattr(frameset_run, "run_framesets", recording)
     return recorded
 
 

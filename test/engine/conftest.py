@@ -1,6 +1,6 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""A tiny HGGT, random crops and the parity metric shared by the engine tests.
+"""The tiny HGGT (of test/conftest.py's ``tiny_config``), random crops and the parity metric.
 
 The ``onnx_export`` marker stands for the ONNX exporter's warnings being ignored (the torch
 exporter warns about internals that do not concern the export's result).
@@ -16,18 +16,8 @@ import torch
 
 from hggt_core.model import HGGT, HGGTConfig
 
-TINY = HGGTConfig(
-    img_size=28,
-    embed_dim=32,
-    depth=1,
-    num_heads=2,
-    patch_embed="conv",
-    head_trunk_depth=1,
-    head_num_heads=4,
-    num_iterations=2,
-)
 CROP = 28
-"""The tiny network's crop size (pixels, two 14-pixel patches a side)."""
+"""The tiny network's crop size (``tiny_config.img_size``, pixels: two 14-pixel patches)."""
 EXPORT_WARNINGS = (
     "ignore::FutureWarning",
     "ignore::UserWarning",
@@ -45,9 +35,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.filterwarnings(*EXPORT_WARNINGS))
 
 
-def _seeded_tiny_model() -> HGGT:
+def _seeded_tiny_model(config: HGGTConfig) -> HGGT:
     torch.manual_seed(0)
-    return HGGT(TINY)
+    return HGGT(config)
 
 
 def _random_crops(views: int, size: int = CROP, seed: int = 0) -> np.ndarray:
@@ -58,22 +48,16 @@ def _relative_error(got: np.ndarray, want: np.ndarray) -> float:
     return float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
 
 
-@pytest.fixture(scope="session")
-def tiny_config() -> HGGTConfig:
-    """The tiny network: width 32, one block per stage, 28-pixel crops."""
-    return TINY
-
-
 @pytest.fixture(scope="module")
-def tiny_model() -> HGGT:
+def tiny_model(tiny_config: HGGTConfig) -> HGGT:
     """The tiny network (seed 0) in eval mode, shared by a module's tests: leave it unchanged."""
-    return _seeded_tiny_model().eval()
+    return _seeded_tiny_model(tiny_config).eval()
 
 
 @pytest.fixture
-def fresh_tiny_model() -> HGGT:
+def fresh_tiny_model(tiny_config: HGGTConfig) -> HGGT:
     """A new tiny network (seed 0) per test, as built (training mode): the test may change it."""
-    return _seeded_tiny_model()
+    return _seeded_tiny_model(tiny_config)
 
 
 @pytest.fixture(scope="session")

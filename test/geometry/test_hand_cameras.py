@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 
+from hggt_core.base.hand_skeleton import OPENPOSE_BONES
 from hggt_core.geometry.hand_bundle import BundleConfig, HandPriors, refine_cameras_and_joints
 from hggt_core.geometry.hand_cameras import (
     FusedHand,
@@ -26,9 +27,10 @@ from hggt_core.geometry.hand_cameras import (
 )
 from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.geometry.pnp import project_pinhole, so3_exp
-from hggt_core.mano import OPENPOSE_BONES, ManoLayer, make_synthetic_mano
+from hggt_core.mano import ManoLayer, make_synthetic_mano
 from hggt_core.render.rig import cameras_looking_at, hand_axes
-from hggt_core.render.scene import SceneConfig, random_hand_parameters
+from hggt_core.render.scene import random_hand_parameters
+from hggt_core.render.scene_config import SceneConfig
 
 RIG = SceneConfig(distance_range_m=(0.3, 0.8), fov_range_deg=(50.0, 70.0))
 # Index and pinky fingers exchanged: a landmarker that mixed up the fingers.

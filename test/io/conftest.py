@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from hggt_core.mano.joints import NUM_JOINTS, OPENPOSE_FROM_MANO
+from hggt_core.base.hand_skeleton import NUM_JOINTS, OPENPOSE_FROM_MANO
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.pipeline.types import CropTransform, HandResult, HandSide, ViewCamera

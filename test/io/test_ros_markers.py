@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from hggt_core.base.hand_skeleton import OPENPOSE_BONES
 from hggt_core.io.ros_markers import (
     MARKER_LINE_LIST,
     MARKER_SPHERE_LIST,
@@ -16,7 +17,6 @@ from hggt_core.io.ros_markers import (
     frustum_lines,
     hand_markers,
 )
-from hggt_core.mano.joints import OPENPOSE_BONES
 from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.pipeline.types import HandResult
 

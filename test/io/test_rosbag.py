@@ -17,6 +17,7 @@ from rosbags.typesys.stores import ros2_jazzy as msgs
 from ruamel.yaml import YAML
 
 from hggt_core.io.image_encoding import encode_image
+from hggt_core.io.output_plan import OutputConfig
 from hggt_core.io.ros_schema import decode_mano_joint_state, mano_joint_names
 from hggt_core.io.rosbag_sink import RosbagSink, RosbagSinkConfig, RosbagSinkError
 from hggt_core.io.rosbag_source import RosbagSource, RosbagSourceError
@@ -246,7 +247,8 @@ def test_sink_writes_the_node_topics_readable_by_rosbags(
     ]
     faces = np.random.default_rng(0).integers(0, 778, size=(1538, 3))
     output = tmp_path / "out" / "hands_bag"
-    config = RosbagSinkConfig(storage=storage, hand_frame_prefix="hggt/")  # type: ignore[arg-type]
+    output_config = OutputConfig(hand_frame_prefix="hggt/")
+    config = RosbagSinkConfig(storage=storage, output=output_config)  # type: ignore[arg-type]
     with RosbagSink(output, faces, source.frame_ids, config) as sink:
         for frameset, hands in zip(framesets, results, strict=True):
             sink.write(frameset, hands)

@@ -26,7 +26,8 @@ from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.metrics import evaluate_hand, relative_pose_errors_deg
 from hggt_core.pipeline.filters import FilterConfig
 from hggt_core.pipeline.types import FrameSet, HandSide, View
-from hggt_core.render.scene import SceneConfig, SyntheticExample, render_multiview_example
+from hggt_core.render.scene import SyntheticExample, render_multiview_example
+from hggt_core.render.scene_config import SceneConfig
 
 SCENE = SceneConfig(crop_size=224, supersample=1, view_cone_deg=60.0)
 

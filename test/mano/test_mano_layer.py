@@ -5,21 +5,23 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from hggt_core.geometry.rotations import axis_angle_to_matrix
-from hggt_core.mano.io import ManoModelData
-from hggt_core.mano.joints import (
+from hggt_core.base.hand_skeleton import (
     OPENPOSE_BONES,
     OPENPOSE_FROM_MANO,
     OPENPOSE_JOINT_NAMES,
     FingertipConvention,
     fingertip_vertex_ids,
 )
-from hggt_core.mano.layer import ManoLayer
+from hggt_core.geometry.rotations import axis_angle_to_matrix
+from hggt_core.mano.io import ManoFileError, ManoModelData
+from hggt_core.mano.layer import ManoLayer, mano_layers_from_dir
+from hggt_core.mano.synthetic import make_synthetic_mano, write_mano_pickle
 
 B = 3
 
@@ -184,3 +186,16 @@ def test_buffers_are_float32_and_move_with_the_module(right_model: ManoModelData
     out = double(*(torch.zeros(1, n, dtype=torch.float64) for n in (3, 45, 10)))
     assert out.vertices.dtype == torch.float64
     assert np.isfinite(out.vertices.numpy()).all()
+
+
+def test_mano_layers_from_dir(tmp_path: Path) -> None:
+    write_mano_pickle(make_synthetic_mano("right"), tmp_path / "MANO_RIGHT.pkl")
+    with pytest.raises(ManoFileError, match="both MANO hand models"):
+        mano_layers_from_dir(tmp_path)
+    write_mano_pickle(make_synthetic_mano("left"), tmp_path / "MANO_LEFT.pkl")
+    right, left = mano_layers_from_dir(tmp_path, fingertips="manopth")
+    assert (right.side, left.side) == ("right", "left")
+    assert right.fingertips == left.fingertips == "manopth"
+    assert not (right.use_pca or right.flat_hand_mean)
+    with pytest.raises(ManoFileError, match="directory"):
+        mano_layers_from_dir(tmp_path / "MANO_RIGHT.pkl")

@@ -9,8 +9,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from hggt_core.base.hand_skeleton import MANO_PARENTS, FingertipConvention, fingertip_vertex_ids
 from hggt_core.mano.io import ManoModelData
-from hggt_core.mano.joints import MANO_PARENTS, FingertipConvention, fingertip_vertex_ids
 from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.mano.synthetic_mesh import FINGERS_MANO_ORDER, build_right_hand_mesh
 

@@ -2,28 +2,26 @@
 # SPDX-License-Identifier: Apache-2.0
 """Tiny HGGT configurations shared by the model tests."""
 
+from dataclasses import replace
+
 import pytest
 import torch
 
 from hggt_core.model import HGGT, HGGTConfig
 from hggt_core.model.layers.layer_scale import LayerScale
 
-TINY = HGGTConfig(
-    img_size=28,
-    embed_dim=32,
-    depth=2,
-    num_heads=2,
-    patch_embed="conv",
-    head_trunk_depth=2,
-    head_num_heads=4,
-    num_iterations=3,
-)
+
+@pytest.fixture(scope="session")
+def model_tiny_config(tiny_config: HGGTConfig) -> HGGTConfig:
+    """The suite's tiny network with two blocks per stage and three refinement iterations."""
+    return replace(tiny_config, depth=2, head_trunk_depth=2, num_iterations=3)
 
 
 @pytest.fixture
-def tiny_model() -> HGGT:
+def tiny_model(model_tiny_config: HGGTConfig) -> HGGT:
+    """The model tests' tiny network (seed 0) in eval mode."""
     torch.manual_seed(0)
-    return HGGT(TINY).eval()
+    return HGGT(model_tiny_config).eval()
 
 
 @pytest.fixture

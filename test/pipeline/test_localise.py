@@ -13,14 +13,10 @@ import numpy as np
 import pytest
 import torch
 
+from hggt_core.assembly.localisers import LOCALISER_NAMES, localiser_from_name
 from hggt_core.geometry.projection import project_points
 from hggt_core.pipeline.boxes import box_around_points, overlap_fraction
-from hggt_core.pipeline.localise import (
-    LOCALISER_NAMES,
-    GivenBoxes,
-    WholeImageCrops,
-    localiser_from_name,
-)
+from hggt_core.pipeline.localise import GivenBoxes, WholeImageCrops
 from hggt_core.pipeline.tracker import ReprojectionTracker, TrackerConfig
 from hggt_core.pipeline.types import (
     Box,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -20,14 +20,13 @@ from hggt_core.geometry.pose_encoding import (
     pose_encoding_to_extrinsics_intrinsics,
 )
 from hggt_core.geometry.rotations import axis_angle_to_matrix
-from hggt_core.mano.io import ManoFileError
 from hggt_core.mano.layer import ManoLayer
-from hggt_core.mano.synthetic import make_synthetic_mano, write_mano_pickle
+from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.model import HGGT, HGGTConfig
 from hggt_core.pipeline.crop import crop_image, image_to_crop_points, square_crop_transform
 from hggt_core.pipeline.filters import FilterConfig
 from hggt_core.pipeline.mirror import MIRROR_X, mirror_raw_prediction
-from hggt_core.pipeline.predictor import Predictor, PredictorConfig, mano_layers_from_dir
+from hggt_core.pipeline.predictor import Predictor, PredictorConfig
 from hggt_core.pipeline.types import Box, FrameSet, HandBoxes, HandResult, HandSide, View
 
 SIZE = 28
@@ -343,31 +342,11 @@ def test_configuration_errors(
         Predictor(engine, flat, None, FixedBoxes([]), config)
 
 
-def test_mano_layers_from_dir(tmp_path: Path) -> None:
-    write_mano_pickle(make_synthetic_mano("right"), tmp_path / "MANO_RIGHT.pkl")
-    with pytest.raises(ManoFileError, match="both MANO hand models"):
-        mano_layers_from_dir(tmp_path)
-    write_mano_pickle(make_synthetic_mano("left"), tmp_path / "MANO_LEFT.pkl")
-    right, left = mano_layers_from_dir(tmp_path, fingertips="manopth")
-    assert (right.side, left.side) == ("right", "left")
-    assert right.fingertips == left.fingertips == "manopth"
-    assert not (right.use_pca or right.flat_hand_mean)
-    with pytest.raises(ManoFileError, match="directory"):
-        mano_layers_from_dir(tmp_path / "MANO_RIGHT.pkl")
-
-
-def test_end_to_end_with_a_tiny_random_network(layers: tuple[ManoLayer, ManoLayer]) -> None:
+def test_end_to_end_with_a_tiny_random_network(
+    layers: tuple[ManoLayer, ManoLayer], tiny_config: HGGTConfig
+) -> None:
     torch.manual_seed(0)
-    config = HGGTConfig(
-        img_size=SIZE,
-        embed_dim=32,
-        depth=1,
-        num_heads=2,
-        patch_embed="conv",
-        head_trunk_depth=1,
-        head_num_heads=4,
-        num_iterations=2,
-    )
+    config = replace(tiny_config, img_size=SIZE)
     hands = [_hand("right", "cam0", "cam1", "cam2"), _hand("left", "cam1")]
     predictor = Predictor(
         TorchEngine(HGGT(config)), *layers, FixedBoxes(hands), PredictorConfig(crop_size=SIZE)

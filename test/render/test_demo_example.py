@@ -25,7 +25,8 @@ from hggt_core.render.demo import (
     make_demo_example,
     save_example,
 )
-from hggt_core.render.scene import SceneConfig, render_multiview_example
+from hggt_core.render.scene import render_multiview_example
+from hggt_core.render.scene_config import SceneConfig
 
 NAMES = [f"view_{i:02d}" for i in range(DEMO_NUM_VIEWS)]
 

@@ -14,13 +14,13 @@ from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.render.rig import cameras_looking_at, hand_axes
 from hggt_core.render.scene import (
-    SceneConfig,
     SyntheticExample,
     hand_in_frame,
     random_hand_parameters,
     random_rotation,
     render_multiview_example,
 )
+from hggt_core.render.scene_config import SceneConfig
 
 SMALL = SceneConfig(image_size_hw=(240, 320), crop_size=112, supersample=1)
 

@@ -17,9 +17,18 @@ import pytest
 
 from hggt_core.io.image_encoding import ImageEncodingError, encode_image
 from hggt_core.io.marker_cdr import marker_array_cdr
+from hggt_core.io.output_plan import OutputConfig, plan_outputs
 from hggt_core.io.ros_markers import MARKER_SPHERE_LIST, MarkerSpec
 from hggt_core.io.ros_schema import TransformSpec, mano_joint_names
-from hggt_core.pipeline.types import CropTransform, HandResult, HandSide, ViewCamera, seconds_to_ns
+from hggt_core.pipeline.types import (
+    CropTransform,
+    FrameSet,
+    HandResult,
+    HandSide,
+    View,
+    ViewCamera,
+    seconds_to_ns,
+)
 from hggt_ros.params import settings_from_parameters
 
 try:
@@ -166,13 +175,16 @@ def _hand(side: HandSide, views: tuple[str, ...], score: float) -> HandResult:
     )  # fmt: skip
 
 
-def _context() -> conv.FramesetContext:
-    return conv.FramesetContext(
-        stamp=conv.ns_to_time(EPOCH_NS),
-        frame_ids={"cam0": "cam0_optical", "cam1": "cam1_optical", "cam2": "cam2_optical"},
-        reference_view="cam0",
-        image_sizes={"cam0": (160, 120), "cam1": (160, 120), "cam2": (160, 120)},
-    )
+FRAME_IDS = {"cam0": "cam0_optical", "cam1": "cam1_optical", "cam2": "cam2_optical"}
+
+
+def _messages(
+    hands: list[HandResult], output: OutputConfig, faces: dict[HandSide, np.ndarray]
+) -> conv.FramesetMessages:
+    image = np.zeros((120, 160, 3), np.uint8)
+    views = tuple(View(name, EPOCH_NS, image) for name in ("cam0", "cam1", "cam2"))
+    plan = plan_outputs(FrameSet(EPOCH_NS, views), hands, FRAME_IDS, output, faces)
+    return conv.frameset_messages(plan)
 
 
 def test_frameset_messages_follow_the_topic_schema() -> None:
@@ -180,7 +192,7 @@ def test_frameset_messages_follow_the_topic_schema() -> None:
     faces = {"right": np.zeros((5, 3), np.int64), "left": np.ones((5, 3), np.int64)}
     # The left hand was not seen by camera 0: it lives in camera 1's frame.
     hands = [_hand("left", ("cam1", "cam2"), 0.9), _hand("right", ("cam0", "cam1", "cam2"), 0.5)]
-    out = conv.frameset_messages(hands, _context(), settings.publish, settings.frames, faces)
+    out = _messages(hands, settings.output, faces)
     stamp = conv.ns_to_time(EPOCH_NS)
     assert out.mano is not None
     assert list(out.mano.name) == mano_joint_names("right") + mano_joint_names("left")
@@ -208,7 +220,7 @@ def test_frameset_messages_follow_the_topic_schema() -> None:
 def test_frameset_messages_respect_switches_and_send_a_heartbeat_without_hands() -> None:
     faces = {"right": np.zeros((5, 3), np.int64), "left": np.zeros((5, 3), np.int64)}
     settings = settings_from_parameters({})
-    empty = conv.frameset_messages([], _context(), settings.publish, settings.frames, faces)
+    empty = _messages([], settings.output, faces)
     assert empty.mano is not None and list(empty.mano.name) == []
     assert empty.mano.header.frame_id == "cam0_optical"
     assert (empty.joints, empty.markers, empty.cameras, empty.hand_frames) == ({}, None, [], [])
@@ -217,7 +229,7 @@ def test_frameset_messages_respect_switches_and_send_a_heartbeat_without_hands()
          "publish.tf": False}
     )  # fmt: skip
     hands = [_hand("right", ("cam0",), 1.0)]
-    out = conv.frameset_messages(hands, _context(), off.publish, off.frames, faces)
+    out = _messages(hands, off.output, faces)
     assert (out.mano, out.joints, out.markers, out.cameras, out.hand_frames) == (
         None, {}, None, [], []
     )  # fmt: skip

@@ -271,7 +271,7 @@ def test_ros2_launch_streams_sets_parameters_and_stops_on_ctrl_c(
     assert "Traceback" not in text, text
     assert "\x1b[" not in text, "colour codes in a redirected log"
     assert re.search(
-        r"\[WARN\] \[[\d.]+\] \[hggt_node\.hggt_core\.pipeline\.factory\]: no MANO", text
+        r"\[WARN\] \[[\d.]+\] \[hggt_node\.hggt_core\.assembly\.factory\]: no MANO", text
     )
     print(f"launch to {FRAMESETS} framesets out: {streamed_s:.1f} s")
 

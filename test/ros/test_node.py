@@ -31,10 +31,10 @@ import numpy as np
 import pytest
 import torch
 
+from hggt_core.engine.registry import UNTRAINED_CONFIG
 from hggt_core.io.ros_schema import mano_joint_names
 from hggt_core.model.checkpoint import save_hggt_checkpoint
 from hggt_core.model.hggt import HGGT
-from hggt_core.pipeline.factory import UNTRAINED_CONFIG
 
 REPO = Path(__file__).resolve().parents[2]
 CAMERAS = ("cam0", "cam1", "cam2")
@@ -113,7 +113,7 @@ def _write_params(tmp_path: Path) -> Path:
         f"    model.checkpoint: {checkpoint}\n"
         "    engine.kind: torch\n"
         "    model.crop_size: 112\n"
-        "    detector.mode: crop\n"
+        "    localiser.mode: crop\n"
         "    sync.slop_s: 0.02\n"
         "    sync.max_wait_s: 0.15\n"
         "    diagnostics.period_s: 0.25\n"
@@ -349,7 +349,7 @@ def test_node_end_to_end(node_process: tuple[subprocess.Popen[str], int]) -> Non
     # Sets hold 1-3 cameras (15, 14 and 10 Hz drift apart), so at most 39 framesets/s.
     assert 1.0 < float(pipeline["output rate (Hz)"]) < 39.5
     assert int(pipeline["framesets published"]) >= 3
-    assert pipeline["tracker"] == "off (detector.mode crop)"
+    assert pipeline["tracker"] == "off (localiser.mode crop)"
     for status in diagnostics:
         values = _values(_statuses(status)[f"{NODE}: pipeline"])
         assert int(values["framesets pending"]) <= 1
@@ -406,7 +406,7 @@ def test_node_in_a_namespace_moves_its_outputs_and_logs_through_ros(
     assert len(route_handlers) == 1 and logging.getLogger("hggt_core").handlers == []
     stderr = capfd.readouterr().err
     warning = re.compile(
-        r"^\[WARN\] \[[\d.]+\] \[rig\.hggt_node\.hggt_core\.pipeline\.factory\]: "
+        r"^\[WARN\] \[[\d.]+\] \[rig\.hggt_node\.hggt_core\.assembly\.factory\]: "
         r"no MANO folder given",
         re.MULTILINE,
     )

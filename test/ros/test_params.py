@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from hggt_core.assembly.factory import PipelineSpec
 from hggt_core.io.ros_markers import MarkerStyle
-from hggt_core.pipeline.factory import PipelineSpec
 from hggt_core.pipeline.filters import FilterConfig
 from hggt_core.pipeline.sync import SyncConfig
 from hggt_core.pipeline.tracker import TrackerConfig
@@ -31,7 +31,7 @@ def test_every_parameter_is_named_described_and_unique() -> None:
         if definition.choices:
             assert definition.default in definition.choices, definition.name
     assert {name.split(".")[0] for name in names} == {
-        "cameras", "model", "engine", "detector", "tracker", "sync", "filter", "publish",
+        "cameras", "model", "engine", "localiser", "tracker", "sync", "filter", "publish",
         "frames", "diagnostics",
     }  # fmt: skip
 
@@ -42,14 +42,14 @@ def test_defaults_map_onto_the_core_defaults() -> None:
     assert settings.pipeline == expected_spec
     assert settings.sync == SyncConfig()
     assert settings.filter is None
-    assert settings.publish.marker_style == MarkerStyle()
-    assert settings.publish.min_period_s == 0.0
+    assert settings.output.markers == MarkerStyle()
+    assert settings.min_period_s == 0.0
     assert settings.cameras.names == ("cam0",)
     assert settings.cameras.image_topics == ("cam0/image_raw",)
     assert settings.cameras.info_topics == ("cam0/camera_info",)
     assert not settings.cameras.reliable and not settings.cameras.compressed
     assert settings.frames.reference is None
-    assert settings.frames.camera_prefix == "hggt/"
+    assert settings.output.camera_prefix == "hggt/"
     assert settings.frames.static_average is None
 
 
@@ -67,12 +67,12 @@ def test_values_map_onto_pipeline_sync_and_publish_settings(tmp_path: Path) -> N
             "model.crop_size": 112,
             "engine.device": "cuda:1",
             "engine.precision": "bf16",
-            "detector.mode": "tracker",
-            "detector.side": "left",
-            "detector.box_scale": 1.5,
+            "localiser.mode": "tracker",
+            "localiser.side": "left",
+            "localiser.box_scale": 1.5,
             "sync.slop_s": 0,  # an int for a float parameter is fine
             "sync.max_wait_s": 0.25,
-            "sync.min_views": 2,
+            "sync.min_cameras": 2,
             "publish.max_rate_hz": 4.0,
             "publish.marker_lifetime_s": 2.0,
             "publish.camera_frusta": False,
@@ -94,9 +94,10 @@ def test_values_map_onto_pipeline_sync_and_publish_settings(tmp_path: Path) -> N
                                              "/rig/right/image/compressed")  # fmt: skip
     assert settings.cameras.info_topics is None
     assert settings.cameras.reliable
-    assert settings.publish.min_period_s == pytest.approx(0.25)
-    assert settings.publish.marker_style.lifetime_s == 2.0
-    assert not settings.publish.marker_style.cameras
+    assert settings.min_period_s == pytest.approx(0.25)
+    assert settings.output.markers is not None
+    assert settings.output.markers.lifetime_s == 2.0
+    assert not settings.output.markers.cameras
     assert settings.frames.reference == "rig/left_optical"
     average = settings.frames.static_average
     assert average is not None and average.window == 10
@@ -116,7 +117,7 @@ def test_filter_parameters_build_the_filter_config() -> None:
 
 def test_tracker_parameters_build_the_re_detection_policy() -> None:
     values = {
-        "detector.mode": "tracker",
+        "localiser.mode": "tracker",
         "tracker.min_size_ratio": 0.5,
         "tracker.max_size_ratio": 0.0,
         "tracker.max_jump": 0.25,
@@ -145,7 +146,7 @@ def test_camera_info_topic_sits_beside_the_image_topic(topic: str, info: str) ->
         ({"sync.slop_s": -0.1}, "'sync.slop_s' must be >= 0"),
         ({"sync.slop_s": math.nan}, "'sync.slop_s' must be a finite float"),
         ({"sync.slop_s": "fast"}, "'sync.slop_s' must be a finite float"),
-        ({"sync.min_views": 2}, "'sync.min_views' must be <= 1"),
+        ({"sync.min_cameras": 2}, "'sync.min_cameras' must be <= 1"),
         ({"sync.queue_size": 0}, "'sync.queue_size' must be >= 1"),
         ({"sync.poll_period_s": 0.0}, "'sync.poll_period_s' must be > 0"),
         ({"cameras.names": []}, "'cameras.names' must be a non-empty list"),
@@ -160,7 +161,7 @@ def test_camera_info_topic_sits_beside_the_image_topic(topic: str, info: str) ->
         ({"engine.kind": "tensorflow"}, "'engine.kind' must be one of ['auto'"),
         ({"engine.device": "gpu0"}, "'engine.device' must be cpu, cuda"),
         ({"engine.precision": "fp16"}, "'engine.precision' must be fp32 unless"),
-        ({"detector.mode": "boxes"}, "'detector.mode' must be one of"),
+        ({"localiser.mode": "boxes"}, "'localiser.mode' must be one of"),
         ({"tracker.min_size_ratio": 1.0}, "'tracker.min_size_ratio' must be < 1"),
         ({"tracker.max_size_ratio": 0.9}, "'tracker.max_size_ratio' must be 0 (off) or > 1"),
         ({"tracker.max_jump": -0.1}, "'tracker.max_jump' must be >= 0"),
@@ -191,7 +192,7 @@ def test_dynamic_parameters_change_and_static_ones_are_refused() -> None:
     assert values["sync.slop_s"] == 0.03 and values["publish.max_rate_hz"] == 10.0
     assert settings.sync.slop_s == 0.03
     assert settings.filter == FilterConfig()
-    assert settings.publish.min_period_s == pytest.approx(0.1)
+    assert settings.min_period_s == pytest.approx(0.1)
     assert current["sync.slop_s"] == SyncConfig().slop_s  # the input is not modified
     with pytest.raises(ParameterError, match=r"'engine\.device' can only be set at start-up"):
         updated_parameters(values, {"engine.device": "cuda"})

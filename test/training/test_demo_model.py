@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
+from hggt_core.engine.registry import BUNDLED_MODEL
 from hggt_core.model.checkpoint import build_hggt_from_checkpoint
-from hggt_core.pipeline.factory import BUNDLED_MODEL
 from training.config import load_config
 from training.eval import (
     GroupReport,

@@ -209,12 +209,11 @@ def test_predictions_without_a_pixel_to_keep_are_not_corrected(mano: ManoLayer) 
     assert report.hand.rr_mpjpe_mm < report.hand_orig.rr_mpjpe_mm
 
 
-def test_model_predictions_carry_the_intrinsics_the_correction_needs(mano: ManoLayer) -> None:
+def test_model_predictions_carry_the_intrinsics_the_correction_needs(
+    mano: ManoLayer, tiny_config: HGGTConfig
+) -> None:
     torch.manual_seed(0)
-    config = HGGTConfig(
-        img_size=28, embed_dim=32, depth=1, num_heads=2, patch_embed="conv",
-        head_trunk_depth=1, head_num_heads=2, num_iterations=1,
-    )  # fmt: skip
+    config = replace(tiny_config, head_num_heads=2, num_iterations=1)
     batch = replace(_batch(mano, 2, count=2), images=torch.rand(2, 2, 3, 28, 42))
     predicted = model_predictor(HGGT(config), mano)(batch)
     assert predicted.intrinsics is not None and predicted.intrinsics.shape == (2, 2, 3, 3)

@@ -19,7 +19,6 @@ from hggt_core.model.checkpoint import (
 from training.config import DataConfig, DatasetConfig, TrainConfig, load_config
 from training.train import Runtime, build_model, main
 
-TINY = HGGTConfig(img_size=28, embed_dim=32, depth=1, num_heads=2, patch_embed="conv")
 _DATA = DataConfig(multi_view=(DatasetConfig(name="procedural", length=4),))
 _CPU = Runtime(rank=0, world_size=1, device=torch.device("cpu"))
 
@@ -31,9 +30,11 @@ def _saved_network(path: Path, config: HGGTConfig, seed: int) -> HGGT:
     return model
 
 
-def test_network_starts_from_the_checkpoint(tmp_path: Path) -> None:
-    saved = _saved_network(tmp_path / "start.safetensors", TINY, seed=7)
-    cfg = TrainConfig(model=TINY, data=_DATA, hggt_checkpoint=str(tmp_path / "start.safetensors"))
+def test_network_starts_from_the_checkpoint(tmp_path: Path, tiny_config: HGGTConfig) -> None:
+    saved = _saved_network(tmp_path / "start.safetensors", tiny_config, seed=7)
+    cfg = TrainConfig(
+        model=tiny_config, data=_DATA, hggt_checkpoint=str(tmp_path / "start.safetensors")
+    )
     built = build_model(cfg, _CPU)
     expected = saved.state_dict()
     assert built.state_dict().keys() == expected.keys()
@@ -46,9 +47,11 @@ def test_network_starts_from_the_checkpoint(tmp_path: Path) -> None:
     )
 
 
-def test_checkpoint_of_another_network_is_refused(tmp_path: Path) -> None:
-    _saved_network(tmp_path / "wide.safetensors", replace(TINY, embed_dim=48), seed=0)
-    cfg = TrainConfig(model=TINY, data=_DATA, hggt_checkpoint=str(tmp_path / "wide.safetensors"))
+def test_checkpoint_of_another_network_is_refused(tmp_path: Path, tiny_config: HGGTConfig) -> None:
+    _saved_network(tmp_path / "wide.safetensors", replace(tiny_config, embed_dim=48), seed=0)
+    cfg = TrainConfig(
+        model=tiny_config, data=_DATA, hggt_checkpoint=str(tmp_path / "wide.safetensors")
+    )
     with pytest.raises(CheckpointError, match="wrong shape"):
         build_model(cfg, _CPU)
 
@@ -68,11 +71,14 @@ def test_config_path_is_relative_to_its_file_and_clashes_are_named(tmp_path: Pat
         replace(cfg, init_transl_m=(0.0, 0.0, 0.45))
 
 
-def test_command_line_names_the_starting_weights(tmp_path: Path) -> None:
-    saved = _saved_network(tmp_path / "start.safetensors", TINY, seed=7)
+def test_command_line_names_the_starting_weights(tmp_path: Path, tiny_config: HGGTConfig) -> None:
+    saved = _saved_network(tmp_path / "start.safetensors", tiny_config, seed=7)
+    fields = ("img_size", "embed_dim", "depth", "num_heads", "patch_embed", "head_trunk_depth")
+    fields += ("head_num_heads", "num_iterations")
+    model = ", ".join(f"{name}: {getattr(tiny_config, name)}" for name in fields)
     config = tmp_path / "run.yaml"
     config.write_text(
-        "model: {img_size: 28, embed_dim: 32, depth: 1, num_heads: 2, patch_embed: conv}\n"
+        f"model: {{{model}}}\n"
         "data: {image_budget: 2, multi_view: [{name: procedural, length: 2, view_range: [2, 2],"
         " params: {crop_size: 28}}]}\n"
         "optim: {lr_start: 1.0e-12, lr_peak: 1.0e-12, lr_floor: 1.0e-12}\n",

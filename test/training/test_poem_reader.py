@@ -17,7 +17,8 @@ import torch
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.pipeline.mirror import mirror_axis_angle, mirror_cam_from_ref, mirror_points
-from hggt_core.render.scene import SceneConfig, SyntheticExample, render_multiview_example
+from hggt_core.render.scene import SyntheticExample, render_multiview_example
+from hggt_core.render.scene_config import SceneConfig
 from training.data.augment import AugmentConfig
 from training.data.poem import (
     PoemDataset,

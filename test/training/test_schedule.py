@@ -63,19 +63,10 @@ def test_scheduler_follows_the_function() -> None:
     ("option", "frozen_prefixes"),
     [("none", ()), ("all", ("aggregator.",)), ("patch_embed", ("aggregator.patch_embed.",))],
 )
-def test_freeze_options(option: str, frozen_prefixes: tuple[str, ...]) -> None:
-    model = HGGT(
-        HGGTConfig(
-            img_size=28,
-            embed_dim=32,
-            depth=1,
-            num_heads=2,
-            patch_embed="conv",
-            head_trunk_depth=1,
-            head_num_heads=2,
-            num_iterations=1,
-        )
-    )
+def test_freeze_options(
+    option: str, frozen_prefixes: tuple[str, ...], tiny_config: HGGTConfig
+) -> None:
+    model = HGGT(replace(tiny_config, head_num_heads=2, num_iterations=1))
     freeze_aggregator(model, option)
     for name, parameter in model.named_parameters():
         assert parameter.requires_grad == (not name.startswith(frozen_prefixes)), name

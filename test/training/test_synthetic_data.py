@@ -12,7 +12,7 @@ import torch
 
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
-from hggt_core.render.scene import SceneConfig
+from hggt_core.render.scene_config import SceneConfig
 from training.data.augment import AugmentConfig
 from training.data.poem import PoemReaderConfig, parse_poem_sample
 from training.data.shards import iter_tar_samples, load_label

@@ -15,7 +15,7 @@ import torch
 
 from hggt_core.model.checkpoint import build_hggt_from_checkpoint
 from hggt_core.model.hggt import HGGT, HGGTConfig
-from hggt_core.render.scene import SceneConfig
+from hggt_core.render.scene_config import SceneConfig
 from training.config import DataConfig, DatasetConfig, OptimConfig, TrainConfig
 from training.eval import (
     eval_batches,
@@ -34,16 +34,6 @@ HELD_OUT_SCENES = 12
 CONE_DEG = 25.0
 ROLL_DEG = 15.0
 BUDGET = 8
-TINY = HGGTConfig(
-    img_size=CROP,
-    embed_dim=32,
-    depth=2,
-    num_heads=2,
-    patch_embed="conv",
-    head_trunk_depth=2,
-    head_num_heads=4,
-    num_iterations=4,
-)
 
 
 def _rendered(length: int, seed: int) -> ProceduralHandDataset:
@@ -78,10 +68,16 @@ def datasets() -> Iterator[dict[str, ProceduralHandDataset]]:
     yield built
 
 
-def _config(output_dir: Path, steps: int) -> TrainConfig:
+@pytest.fixture(scope="module")
+def network(tiny_config: HGGTConfig) -> HGGTConfig:
+    """The suite's tiny network at 56 pixels, two blocks per stage, four iterations."""
+    return replace(tiny_config, img_size=CROP, depth=2, head_trunk_depth=2, num_iterations=4)
+
+
+def _config(output_dir: Path, steps: int, network: HGGTConfig) -> TrainConfig:
     stream = DatasetConfig(name="smoke_train", view_range=VIEWS)
     return TrainConfig(
-        model=TINY,
+        model=network,
         data=DataConfig(
             image_budget=BUDGET,
             single_view=(replace(stream, view_range=(1, 1)),),
@@ -102,10 +98,12 @@ def _rr_mpjpe(model: HGGT, config: TrainConfig) -> float:
     return reports[0].hand.rr_mpjpe_mm
 
 
-def test_training_reduces_loss_and_held_out_error(datasets, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    config = _config(tmp_path / "run", steps=STEPS)
+def test_training_reduces_loss_and_held_out_error(
+    datasets, tmp_path: Path, network: HGGTConfig
+) -> None:  # type: ignore[no-untyped-def]
+    config = _config(tmp_path / "run", steps=STEPS, network=network)
     torch.manual_seed(config.seed)
-    before = _rr_mpjpe(HGGT(TINY), config)
+    before = _rr_mpjpe(HGGT(network), config)
     began = time.monotonic()
     result = train(config)
     seconds = time.monotonic() - began
@@ -131,8 +129,8 @@ def _mean_pose_rr_mpjpe(datasets, config: TrainConfig) -> float:  # type: ignore
 STEPS = 60
 
 
-def test_resume_reproduces_the_next_steps(datasets, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    config = replace(_config(tmp_path / "full", steps=6), checkpoint_every=3)
+def test_resume_reproduces_the_next_steps(datasets, tmp_path: Path, network: HGGTConfig) -> None:  # type: ignore[no-untyped-def]
+    config = replace(_config(tmp_path / "full", steps=6, network=network), checkpoint_every=3)
     full = train(config)
     folder = tmp_path / "full" / "checkpoints"
     assert sorted(p.name for p in folder.glob("*.state.pt")) == [

@@ -10,7 +10,8 @@ import torch
 
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
-from hggt_core.render.scene import SceneConfig, render_multiview_example
+from hggt_core.render.scene import render_multiview_example
+from hggt_core.render.scene_config import SceneConfig
 from training.data.augment import AugmentConfig
 from training.data.sample import collate
 from training.data.views import (

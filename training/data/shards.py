@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 from torch.utils.data import IterableDataset, get_worker_info
 
-from hggt_core.io.safe_pickle import RestrictedUnpickler, UnsafePickleError
+from hggt_core.base.safe_pickle import RestrictedUnpickler, UnsafePickleError
 from hggt_core.pipeline.types import ImageArray
 from training.data.augment import AugmentConfig
 from training.data.sample import HandSample

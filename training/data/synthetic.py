@@ -35,12 +35,8 @@ from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.pipeline.types import FloatArray
-from hggt_core.render.scene import (
-    SceneConfig,
-    SyntheticExample,
-    hand_in_frame,
-    render_multiview_example,
-)
+from hggt_core.render.scene import SyntheticExample, hand_in_frame, render_multiview_example
+from hggt_core.render.scene_config import SceneConfig
 from training.data.augment import AugmentConfig
 from training.data.poem import PoemDataset, PoemReaderConfig, poem_sample_members
 from training.data.shards import write_tar_sample

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from hggt_core.engine.benchmark_measure import BenchResult, Parity, Row
+from hggt_core.bench.measure import BenchResult, Parity, Row
 
 ROW_HEADER = "config engine precision crop S latency_ms framesets/s peak_MiB GFLOP TFLOPS of_peak"
 RATIO_HEADER = "config crop S torch_ms onnx_ms onnx/torch"

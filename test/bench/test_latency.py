@@ -10,12 +10,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from hggt_core.engine.benchmark import BenchSettings, engine_runs, run_benchmark
-from hggt_core.engine.benchmark_measure import BenchResult, Row, peak_tflops
-from hggt_core.engine.benchmark_report import format_tables, ratios, write_bench_json
-from hggt_core.engine.flops import forward_flops
-from hggt_core.pipeline.factory import UNTRAINED_CONFIG
+from hggt_core.bench.flops import forward_flops
+from hggt_core.bench.latency import BenchSettings, engine_runs, run_benchmark
+from hggt_core.bench.measure import BenchResult, Row, peak_tflops
+from hggt_core.bench.report import format_tables, ratios, write_bench_json
+from hggt_core.engine.registry import UNTRAINED_CONFIG
 
+EXPORT_WARNINGS = (
+    "ignore::FutureWarning",
+    "ignore::UserWarning",
+    "ignore::DeprecationWarning:torch.*",
+)
+"""The ONNX exporter's warnings about torch internals, which do not concern the export."""
 FAST = {"configs": ("tiny",), "crop_sizes": (28,), "repeats": 2, "warmup": 1, "threads": 1}
 
 
@@ -44,7 +50,7 @@ def onnx_result(tmp_path_factory: pytest.TempPathFactory) -> tuple[BenchResult, 
 
 
 @pytest.mark.slow
-@pytest.mark.onnx_export
+@pytest.mark.filterwarnings(*EXPORT_WARNINGS)
 def test_torch_and_onnx_rows_ratios_and_parity(
     onnx_result: tuple[BenchResult, Path], tmp_path: Path
 ) -> None:

@@ -9,7 +9,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from hggt_core.engine.flops import ForwardFlops, forward_flops
+from hggt_core.bench.flops import ForwardFlops, forward_flops
 from hggt_core.model import HGGT, HGGTConfig
 from hggt_core.model.mano_head import ManoHead
 

@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from hggt_core.io.safe_pickle import RestrictedUnpickler, UnsafePickleError
+from hggt_core.base.safe_pickle import RestrictedUnpickler, UnsafePickleError
 
 
 def _load(data: bytes) -> object:

@@ -1,6 +1,6 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Smoke test of bench/node.py: tiny settings, report structure (not timings).
+"""Smoke test of bench/node_overhead.py: tiny settings, report structure (not timings).
 
 The run needs rclpy and the message packages (tools/setup_ros_env.sh, then
 ``. .ros-install/env.sh``); without them it is skipped, and the benchmark's main must exit
@@ -22,7 +22,7 @@ import torch
 
 @pytest.fixture(scope="module")
 def bench(load_bench_script: Callable[[str], ModuleType]) -> ModuleType:
-    return load_bench_script("node")
+    return load_bench_script("node_overhead")
 
 
 @pytest.fixture
@@ -91,7 +91,8 @@ def test_stamps_are_jittered_around_the_rate(bench: ModuleType) -> None:
 def test_missing_ros_exits_with_status_2(
     bench: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(bench, "ros_unavailable", lambda: "bench/node.py needs ROS 2: no rclpy")
+    reason = "bench/node_overhead.py needs ROS 2: no rclpy"
+    monkeypatch.setattr(bench, "ros_unavailable", lambda: reason)
     assert bench.main(["--framesets", "1"]) == 2
     assert "needs ROS 2" in capsys.readouterr().err
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hggt_core.closeable import Closeable
+from hggt_core.base.closeable import Closeable
 from hggt_core.landmarks.landmarker import HandLandmarker, HandLandmarks, LandmarkerConfig
 from hggt_core.pipeline.boxes import HAND_SIDES, box_around_points
 from hggt_core.pipeline.types import (

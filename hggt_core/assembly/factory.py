@@ -16,48 +16,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import torch
-
-from hggt_core.engine.base import Engine
-from hggt_core.engine.onnx_engine import OnnxEngine
-from hggt_core.engine.tensorrt_engine import TensorRTEngine
-from hggt_core.engine.torch_engine import TorchEngine
+from hggt_core.assembly.localisers import LOCALISER_NAMES, localiser_from_name
+from hggt_core.base.hand_skeleton import FingertipConvention
+from hggt_core.engine.registry import HGGT_ENGINES, PRECISIONS, load_hggt_engine
 from hggt_core.landmarks.landmarker import LandmarkerConfig, MultiViewLandmarker
 from hggt_core.landmarks.predictor import LandmarkPredictor, LandmarkPredictorConfig
-from hggt_core.mano.joints import FingertipConvention
-from hggt_core.mano.layer import ManoLayer
+from hggt_core.mano.layer import ManoLayer, mano_layers_from_dir
 from hggt_core.mano.synthetic import make_synthetic_mano
-from hggt_core.model.checkpoint import build_hggt_from_checkpoint
-from hggt_core.model.hggt import HGGT, HGGTConfig
 from hggt_core.pipeline.filters import FilterConfig
-from hggt_core.pipeline.localise import LOCALISER_NAMES, localiser_from_name
-from hggt_core.pipeline.predictor import Predictor, PredictorConfig, mano_layers_from_dir
+from hggt_core.pipeline.predictor import Predictor, PredictorConfig
 from hggt_core.pipeline.tracker import TrackerConfig
 from hggt_core.pipeline.types import FrameSet, HandResult, HandSide
 
 _LOG = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("auto", "landmarks", "torch", "onnx", "tensorrt")
+ENGINE_NAMES = ("auto", "landmarks", *HGGT_ENGINES)
 """Engines: "landmarks" (MediaPipe hand landmarks + multi-view fusion + MANO fit, any CPU),
 "torch" the HGGT network in PyTorch, "onnx" an `hggt export-onnx` file with ONNX Runtime,
 "tensorrt" an `hggt build-engine` .engine file (CUDA; its precision was fixed when it was
 built); "auto" picks "torch" when a checkpoint is given and "landmarks" otherwise."""
-HGGT_ENGINES = ("torch", "onnx", "tensorrt")
-"""The engines that run the HGGT network."""
-PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
-"""Backbone weight precisions by name (reduced ones on CUDA only)."""
-BUNDLED_MODEL = Path(__file__).resolve().parents[1] / "data" / "demo_model.safetensors"
-"""The small demo model the package ships (``training/configs/demo_model*.yaml``; 6.5 MB)."""
-UNTRAINED_CONFIG = HGGTConfig(
-    embed_dim=64,
-    depth=2,
-    num_heads=4,
-    patch_embed="conv",
-    head_trunk_depth=1,
-    head_num_heads=4,
-)
-"""A tiny network run with random weights when no checkpoint exists: exercises every stage."""
-_UNTRAINED_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -77,7 +54,7 @@ class PipelineSpec:
     precision: str = "fp32"
     """Backbone weight precision, a key of PRECISIONS (bf16/fp16 need CUDA)."""
     localiser: str = "crop"
-    """HGGT's hand localisation, one of hggt_core.pipeline.localise.LOCALISER_NAMES (the
+    """HGGT's hand localisation, one of hggt_core.assembly.localisers.LOCALISER_NAMES (the
     landmark engine finds the hands itself)."""
     side: HandSide = "right"
     """The hand side assumed by "crop" mode (the detector finds the side itself)."""
@@ -86,8 +63,9 @@ class PipelineSpec:
     box_scale: float | None = None
     """Crop side / hand-box side; None picks 1.0 for "crop" mode (the views already are
     framed crops) and the predictor's default otherwise."""
-    min_views: int = 1
-    """Hands seen in fewer views are skipped."""
+    min_hand_views: int = 1
+    """Hands seen in fewer views are skipped (the predictor's ``min_views``; not the
+    synchroniser's, the tracker's or a TensorRT profile's)."""
     fingertips: str = FingertipConvention.FREIHAND.value
     """Fingertip vertex convention: "freihand", "smplx" or "manopth"."""
     temporal_filter: bool = False
@@ -190,14 +168,17 @@ def build_pipeline(spec: PipelineSpec) -> Pipeline:
     mano_right, mano_left, mano_source = _mano_layers(spec)
     if spec.resolved_engine == "landmarks":
         return _landmark_pipeline(spec, mano_right, mano_left, mano_source)
-    engine, model_source, trained = _engine(spec)
+    loaded = load_hggt_engine(
+        spec.resolved_engine, spec.checkpoint, spec.device, spec.precision, spec.crop_size
+    )
+    engine, model_source, trained = loaded.engine, loaded.source, loaded.trained
     box_scale = spec.box_scale
     if box_scale is None:
         box_scale = 1.0 if spec.localiser == "crop" else PredictorConfig.box_scale
     config = PredictorConfig(
         crop_size=engine.crop_size,
         box_scale=box_scale,
-        min_views=spec.min_views,
+        min_views=spec.min_hand_views,
         fingertips=FingertipConvention(spec.fingertips),
         temporal_filter=FilterConfig() if spec.temporal_filter else None,
         use_known_intrinsics=spec.use_known_intrinsics,
@@ -216,57 +197,12 @@ def _landmark_pipeline(
     landmarker = MultiViewLandmarker(landmarker_config)
     config = LandmarkPredictorConfig(
         fov_deg=spec.fov_deg,
-        min_views=spec.min_views,
+        min_views=spec.min_hand_views,
         temporal_filter=FilterConfig() if spec.temporal_filter else None,
     )
     predictor = LandmarkPredictor(landmarker, mano_right, mano_left, config)
     source = f"MediaPipe hand landmarker ({landmarker.config.model_path})"
     return Pipeline(predictor, "landmarks", source, True, mano_source)
-
-
-def _engine(spec: PipelineSpec) -> tuple[Engine, str, bool]:
-    if spec.engine == "tensorrt" and spec.checkpoint is not None:
-        trt_engine = TensorRTEngine(spec.checkpoint, spec.device)
-        _check_crop_size(spec, trt_engine.crop_size)
-        return trt_engine, str(spec.checkpoint), True
-    if spec.engine == "onnx" and spec.checkpoint is not None:
-        engine = OnnxEngine(spec.checkpoint, onnx_providers(spec.device))
-        _check_crop_size(spec, engine.crop_size)
-        return engine, str(spec.checkpoint), True
-    model, model_source, trained = _load_model(spec.checkpoint)
-    precision = PRECISIONS[spec.precision]
-    return TorchEngine(model, spec.device, precision, spec.crop_size), model_source, trained
-
-
-def _check_crop_size(spec: PipelineSpec, built_for: int) -> None:
-    if spec.crop_size not in (None, built_for):
-        raise ValueError(
-            f"{spec.checkpoint} was built for {built_for}-pixel crops, not {spec.crop_size}"
-        )
-
-
-def onnx_providers(device: str) -> list[str | tuple[str, dict[str, int]]]:
-    """ONNX Runtime execution providers for a torch-style device string."""
-    if device.startswith("cuda"):
-        index = int(device.partition(":")[2] or 0)
-        return [("CUDAExecutionProvider", {"device_id": index}), "CPUExecutionProvider"]
-    return ["CPUExecutionProvider"]
-
-
-def _load_model(checkpoint: Path | None) -> tuple[HGGT, str, bool]:
-    if checkpoint is not None:
-        return build_hggt_from_checkpoint(checkpoint), str(checkpoint), True
-    if BUNDLED_MODEL.is_file():
-        return build_hggt_from_checkpoint(BUNDLED_MODEL), "bundled demo model", True
-    _LOG.warning(
-        "no checkpoint given and no bundled model: running an UNTRAINED tiny network, so the "
-        "hand and cameras it outputs are meaningless (pass --checkpoint for real results)"
-    )
-    generator_state = torch.random.get_rng_state()
-    torch.manual_seed(_UNTRAINED_SEED)
-    model = HGGT(UNTRAINED_CONFIG).eval()
-    torch.random.set_rng_state(generator_state)
-    return model, "untrained tiny network (random weights)", False
 
 
 def _mano_layers(spec: PipelineSpec) -> tuple[ManoLayer, ManoLayer, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hggt_core.io.atomic import DestinationInUseError, StagedDirectory, atomic_write
+from hggt_core.base.atomic import DestinationInUseError, StagedDirectory, atomic_write
 
 
 def test_atomic_write_leaves_nothing_half_written(tmp_path: Path) -> None:

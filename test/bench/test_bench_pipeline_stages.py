@@ -1,6 +1,6 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Smoke test of bench/pipeline.py: smallest grid, report structure, positive numbers."""
+"""Smoke test of bench/pipeline_stages.py: smallest grid, report structure, positive numbers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def bench(load_bench_script: Callable[[str], ModuleType]) -> ModuleType:
-    return load_bench_script("pipeline")
+    return load_bench_script("pipeline_stages")
 
 
 def test_main_writes_table_and_json(

@@ -15,7 +15,7 @@ Usage (``hggt bench --help`` lists every option)::
 Each row times ``engine.run(crops)`` (crops in host memory, outputs back in host memory: the
 engine call the pipeline makes) for one (config, engine, precision, crop size, S), reports the
 median latency, framesets/s, the peak memory and the analytic FLOPs of the forward
-(:mod:`hggt_core.engine.flops`), and the achieved fraction of the device's peak: dense
+(:mod:`hggt_core.bench.flops`), and the achieved fraction of the device's peak: dense
 tensor-core TFLOPS by GPU name (``flops.PEAK_TFLOPS``), or ``--peak-tflops``. Peak memory
 is, on CUDA, torch's peak allocation for the torch engine and the growth of the device's used
 memory for onnxruntime and TensorRT (their own allocators); on a CPU, the process's peak
@@ -49,8 +49,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from hggt_core.engine.base import Engine
-from hggt_core.engine.benchmark_measure import (
+from hggt_core.bench.flops import forward_flops
+from hggt_core.bench.measure import (
     BenchResult,
     MemoryProbe,
     Parity,
@@ -60,14 +60,14 @@ from hggt_core.engine.benchmark_measure import (
     synthetic_mano,
     time_engine,
 )
-from hggt_core.engine.benchmark_report import host_info
+from hggt_core.bench.report import host_info
+from hggt_core.engine.base import Engine
 from hggt_core.engine.export import export_onnx
-from hggt_core.engine.flops import forward_flops
 from hggt_core.engine.onnx_engine import OnnxEngine
+from hggt_core.engine.registry import PRECISIONS, UNTRAINED_CONFIG, onnx_providers
 from hggt_core.engine.torch_engine import TorchEngine
 from hggt_core.model.checkpoint import build_hggt_from_checkpoint
 from hggt_core.model.hggt import HGGT, HGGTConfig
-from hggt_core.pipeline.factory import PRECISIONS, UNTRAINED_CONFIG, onnx_providers
 
 CONFIGS = {
     "tiny": UNTRAINED_CONFIG,

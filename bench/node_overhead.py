@@ -4,7 +4,7 @@
 
 Usage (repository root, ROS test environment: ``. .ros-install/env.sh`` first)::
 
-    python bench/node.py [--framesets 300] [--warmup 10] [--views 4] [--size 640x480]
+    python bench/node_overhead.py [--framesets 300] [--warmup 10] [--views 4] [--size 640x480]
         [--rate 30] [--cpu N] [--json out.json]
 
 It replays ``hggt_node``'s per-frameset work with the real code and real rclpy publishers and
@@ -48,9 +48,9 @@ import torch
 from bench_common import demo_images, write_header, write_report
 from bench_ros import ImageFeed, Outputs
 
-from hggt_core.engine.benchmark import SEED
-from hggt_core.engine.benchmark_report import host_info, markdown_table
-from hggt_core.pipeline.factory import PipelineSpec, build_pipeline
+from hggt_core.assembly.factory import PipelineSpec, build_pipeline
+from hggt_core.bench.latency import SEED
+from hggt_core.bench.report import host_info, markdown_table
 from hggt_core.pipeline.types import FrameSet, HandResult, View
 
 TIMED_STAGES = ("decode", "sync", "build", "publish")
@@ -125,7 +125,7 @@ def ros_unavailable() -> str | None:
         import hggt_ros.conversions  # noqa: F401
     except Exception as error:  # ImportError or rosidl's UnsupportedTypeSupport
         return (
-            f"bench/node.py needs ROS 2 (rclpy and the message packages): {error}. Run "
+            f"bench/node_overhead.py needs ROS 2 (rclpy and the message packages): {error}. Run "
             "tools/setup_ros_env.sh once, then `. .ros-install/env.sh` before starting Python."
         )
     return None
@@ -252,27 +252,29 @@ def _frameset(
         raise RuntimeError(f"frameset {index}: the synchroniser did not release one full set")
     synced = ready[0]
     hand = dataclasses.replace(scenario.hand, stamp_ns=synced.reference_stamp_ns)  # "the model"
+    views = tuple(View(name, stamp_ns, frame[1]) for name, stamp_ns, frame in synced.views)
+    frameset = FrameSet(synced.reference_stamp_ns, views)
     t4 = _clock_ns()
-    messages, tf = _build(conv, synced, hand, scenario.faces, settings)
+    messages, tf = _build(conv, synced, frameset, hand, scenario.faces, settings)
     t5 = _clock_ns()
     outputs.publish(messages, tf)
     spent["build"], spent["publish"] = t5 - t4, _clock_ns() - t5
     return spent, len(messages.markers or b"")
 
 
-def _build(conv: Any, synced: Any, hand: HandResult, faces: Any, settings: Any) -> tuple[Any, Any]:
+def _build(
+    conv: Any, synced: Any, frameset: FrameSet, hand: HandResult, faces: Any, settings: Any
+) -> tuple[Any, Any]:
     """The node worker's message building (``HggtNode._process`` and ``_publish_tf``)."""
     from tf2_msgs.msg import TFMessage
 
+    from hggt_core.io.output_plan import plan_outputs
+
     frame_ids = {name: frame[0] for name, _, frame in synced.views}
-    context = conv.FramesetContext(
-        stamp=conv.ns_to_time(synced.reference_stamp_ns),
-        frame_ids=frame_ids,
-        reference_view=synced.views[0][0],
-        image_sizes={name: (f[1].shape[1], f[1].shape[0]) for name, _, f in synced.views},
-    )
-    messages = conv.frameset_messages([hand], context, settings.publish, settings.frames, faces)
-    transforms = [conv.transform_stamped(spec, context.stamp) for spec in messages.cameras]
+    plan = plan_outputs(frameset, [hand], frame_ids, settings.output, faces)
+    messages = conv.frameset_messages(plan)
+    stamp = conv.ns_to_time(plan.stamp_ns)
+    transforms = [conv.transform_stamped(spec, stamp) for spec in messages.cameras]
     transforms += messages.hand_frames
     return messages, TFMessage(transforms=transforms) if transforms else None
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """What ``hggt bench`` measures of one engine: call latencies, peak memory, parity with torch.
 
-:mod:`hggt_core.engine.benchmark` explains what is measured where; :class:`Row` and
+:mod:`hggt_core.bench.latency` explains what is measured where; :class:`Row` and
 :class:`Parity` hold one measurement and one parity check, :class:`BenchResult` a whole run.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from hggt_core.bench.flops import device_peak_tflops
 from hggt_core.engine.base import Engine, RawPrediction
-from hggt_core.engine.flops import device_peak_tflops
 from hggt_core.geometry.rotations import geodesic_angle, quaternion_to_matrix
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hggt_core.assembly.localisers import localiser_from_name
+from hggt_core.landmarks.detector import DetectorConfig, MediaPipeHandDetector
 from hggt_core.landmarks.model_file import LandmarkerModelError, default_model_path
-from hggt_core.pipeline.localise import localiser_from_name
-from hggt_core.pipeline.mediapipe_detector import DetectorConfig, MediaPipeHandDetector
 from hggt_core.pipeline.tracker import ReprojectionTracker
 from hggt_core.pipeline.types import FrameSet, View
 

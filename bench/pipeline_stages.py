@@ -4,7 +4,7 @@
 
 Usage (from the repository root, with the package installed or on the path)::
 
-    python bench/pipeline.py [--configs tiny reduced] [--views 1 2 4 8]
+    python bench/pipeline_stages.py [--configs tiny reduced] [--views 1 2 4 8]
         [--crop-sizes 224 336 518] [--repeats 5] [--warmup 1] [--threads N]
         [--device cpu] [--full] [--json out.json]
 
@@ -23,7 +23,7 @@ row (PASS/FAIL). "other" is the call's wall time not covered by any stage (resul
 
 Configs:
 
-* ``tiny``: :data:`hggt_core.pipeline.factory.UNTRAINED_CONFIG` (width 64, 2 blocks). Its
+* ``tiny``: :data:`hggt_core.engine.registry.UNTRAINED_CONFIG` (width 64, 2 blocks). Its
   model time is tiny, so its overhead ratio is pessimistic and says little about a deployed
   model; it shows the absolute overhead per frameset.
 * ``reduced``: a ViT-S-sized network (width 384, 4 frame + 4 global blocks, 6 heads, DINOv2-S
@@ -54,14 +54,14 @@ from typing import Any
 import torch
 from bench_common import add_grid_options, check_device, demo_images, write_header, write_report
 
-from hggt_core.engine.benchmark import CONFIGS, SEED, is_cuda
-from hggt_core.engine.benchmark_measure import synthetic_mano
-from hggt_core.engine.benchmark_report import host_info, markdown_table
+from hggt_core.assembly.localisers import localiser_from_name
+from hggt_core.bench.latency import CONFIGS, SEED, is_cuda
+from hggt_core.bench.measure import synthetic_mano
+from hggt_core.bench.report import host_info, markdown_table
+from hggt_core.engine.registry import PRECISIONS
 from hggt_core.engine.torch_engine import TorchEngine
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.model.hggt import HGGT, HGGTConfig
-from hggt_core.pipeline.factory import PRECISIONS
-from hggt_core.pipeline.localise import localiser_from_name
 from hggt_core.pipeline.predictor import Predictor, PredictorConfig
 from hggt_core.pipeline.types import FrameSet, View
 
