@@ -97,6 +97,7 @@ class HggtNode(Node):
             raise
 
     def _start(self) -> None:
+        self._refuse_renamed_parameters()
         self._values = {d.name: self._declare(d) for d in parameter_table.PARAMETERS}
         self._settings = s = params.settings_from_parameters(self._values)
         self._pipeline = build_pipeline(s.pipeline)
@@ -145,6 +146,17 @@ class HggtNode(Node):
         latched = QoSProfile(depth=1, durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
         self._pub_tf_static = self.create_publisher(TFMessage, "/tf_static", latched)
         self._pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
+
+    def _refuse_renamed_parameters(self) -> None:
+        """Stop on a former parameter name (declared only to see whether it was set)."""
+        for old, new in parameter_table.RENAMED_PARAMETERS.items():
+            descriptor = ParameterDescriptor(dynamic_typing=True, description=f"now {new}")
+            value = self.declare_parameter(old, None, descriptor).value
+            self.undeclare_parameter(old)
+            if value is not None:
+                raise parameter_table.ParameterError(
+                    f"parameter '{old}' was renamed to '{new}': rename it in your parameters"
+                )
 
     def _declare(
         self, definition: parameter_table.ParameterDefinition

@@ -200,6 +200,15 @@ PARAMETERS: tuple[ParameterDefinition, ...] = (
 """Every node parameter, in declaration order."""
 
 PARAMETERS_BY_NAME = {definition.name: definition for definition in PARAMETERS}
+RENAMED_PARAMETERS = {
+    "detector.mode": "localiser.mode",
+    "detector.side": "localiser.side",
+    "detector.box_scale": "localiser.box_scale",
+    "detector.min_views": "localiser.min_hand_views",
+    "sync.min_views": "sync.min_cameras",
+}
+"""Former names -> current ones: a parameters file that still sets one stops the node, saying
+what to write instead (ROS would otherwise ignore it silently)."""
 
 
 def default_parameters() -> dict[str, ParameterValue]:

@@ -363,14 +363,24 @@ def test_node_end_to_end(node_process: tuple[subprocess.Popen[str], int]) -> Non
     assert any("32FC1" in message for message in bad_seen)
 
 
-def test_node_refuses_invalid_parameters_at_start_up(ros: None) -> None:
+@pytest.mark.parametrize(
+    ("parameter", "message"),
+    [
+        ("sync.slop_s:=-0.5", "parameter 'sync.slop_s' must be >= 0, got -0.5"),
+        ("detector.mode:=tracker", "parameter 'detector.mode' was renamed to 'localiser.mode'"),
+        ("sync.min_views:=2", "parameter 'sync.min_views' was renamed to 'sync.min_cameras'"),
+    ],
+)
+def test_node_refuses_invalid_parameters_at_start_up(
+    ros: None, parameter: str, message: str
+) -> None:
     env = {**os.environ, "ROS_DOMAIN_ID": str(random.randrange(1, 101))}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "hggt_ros.node", "--ros-args", "-r", f"__node:={NODE}",
-               "-p", "sync.slop_s:=-0.5"]  # fmt: skip
+               "-p", parameter]  # fmt: skip
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
-    assert "cannot start: parameter 'sync.slop_s' must be >= 0, got -0.5" in result.stderr
+    assert f"cannot start: {message}" in result.stderr
 
 
 def test_node_in_a_namespace_moves_its_outputs_and_logs_through_ros(
