@@ -15,22 +15,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import gc
-import signal
 import sys
 from dataclasses import dataclass
 from typing import Any
 
-import rclpy
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseArray
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
-from rclpy.utilities import try_shutdown
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
 from std_msgs.msg import Header
 from tf2_msgs.msg import TFMessage
@@ -46,15 +41,9 @@ from hggt_core.pipeline.types import FloatArray, FrameSet, ImageArray, View
 from hggt_ros import conversions as conv
 from hggt_ros import health, parameter_table, params
 from hggt_ros.log_bridge import CoreLogRoute
+from hggt_ros.node_support import declare, run_node
 from hggt_ros.worker import CameraMonitor, LatestWinsWorker, StaticCameraFrames
 
-_TYPES = {
-    "bool": Parameter.Type.BOOL,
-    "int": Parameter.Type.INTEGER,
-    "float": Parameter.Type.DOUBLE,
-    "string": Parameter.Type.STRING,
-    "string_array": Parameter.Type.STRING_ARRAY,
-}
 _THROTTLE_S = 5.0
 _MESSAGE_TYPES: dict[str, type] = {
     "sensor_msgs/msg/JointState": JointState,
@@ -98,7 +87,7 @@ class HggtNode(Node):
 
     def _start(self) -> None:
         self._refuse_renamed_parameters()
-        self._values = {d.name: self._declare(d) for d in parameter_table.PARAMETERS}
+        self._values = {d.name: declare(self, d) for d in parameter_table.PARAMETERS}
         self._settings = s = params.settings_from_parameters(self._values)
         self._pipeline = build_pipeline(s.pipeline)
         predictor = self._pipeline.predictor
@@ -157,22 +146,6 @@ class HggtNode(Node):
                 raise parameter_table.ParameterError(
                     f"parameter '{old}' was renamed to '{new}': rename it in your parameters"
                 )
-
-    def _declare(
-        self, definition: parameter_table.ParameterDefinition
-    ) -> parameter_table.ParameterValue:
-        kind = _TYPES[definition.kind]
-        choices = f" One of {list(definition.choices)}." if definition.choices else ""
-        descriptor = ParameterDescriptor(
-            description=definition.description + choices, read_only=not definition.dynamic
-        )
-        if definition.kind == "float":
-            descriptor.dynamic_typing = True  # accept "-p sync.slop_s:=0"; params.py checks
-        else:
-            descriptor.type = kind.value
-        value = kind if definition.default == () else definition.default  # typed empty list
-        declared = self.declare_parameter(definition.name, value, descriptor).value
-        return definition.default if declared is None else declared
 
     def _subscribe(self) -> None:
         c = self._settings.cameras
@@ -349,31 +322,7 @@ def main(args: list[str] | None = None) -> int:
     Returns:
         0 after a normal shutdown, 1 when the node cannot start (the reason is logged).
     """
-    rclpy.init(args=sys.argv if args is None else args)
-    try:
-        node = HggtNode()
-    except KeyboardInterrupt:  # Ctrl-C while the model loads
-        try_shutdown()
-        return 0
-    except Exception as error:  # any start-up failure ends in one clear line, not a trace
-        rclpy.logging.get_logger("hggt_node").fatal(f"cannot start: {error}")
-        try_shutdown()
-        return 1
-    # Start-up allocated ~200k long-lived objects (torch, the model); freezing them keeps the
-    # garbage collector from rescanning them in 150-200 ms pauses while frames stream in.
-    gc.collect()
-    gc.freeze()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        # Under `ros2 launch`, Ctrl-C reaches the node twice (the terminal signals the whole
-        # process group, then launch forwards it): the second must not break the clean-up.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        node.destroy_node()
-        try_shutdown()
-    return 0
+    return run_node(HggtNode, "hggt_node", args)
 
 
 if __name__ == "__main__":

@@ -18,21 +18,17 @@ Diagnostics (``/diagnostics``): state, solve time median and maximum, residual, 
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-import rclpy
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
-from rclpy.executors import ExternalShutdownException
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, QoSReliabilityPolicy
-from rclpy.utilities import try_shutdown
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Header
 
@@ -46,15 +42,9 @@ from hggt_core.retarget.types import Retargeter
 from hggt_ros import conversions as conv
 from hggt_ros import parameter_table, retarget_params
 from hggt_ros.log_bridge import CoreLogRoute
+from hggt_ros.node_support import declare, run_node
 from hggt_ros.worker import LatestWinsWorker
 
-_TYPES = {
-    "bool": Parameter.Type.BOOL,
-    "int": Parameter.Type.INTEGER,
-    "float": Parameter.Type.DOUBLE,
-    "string": Parameter.Type.STRING,
-    "string_array": Parameter.Type.STRING_ARRAY,
-}
 _THROTTLE_S = 5.0
 _Item = tuple[Time, ManoParameters | None]
 
@@ -93,7 +83,7 @@ class RetargetNode(Node):
             raise
 
     def _start(self) -> None:
-        self._values = {d.name: self._declare(d) for d in retarget_params.PARAMETERS}
+        self._values = {d.name: declare(self, d) for d in retarget_params.PARAMETERS}
         self._settings = s = retarget_params.retarget_settings(self._values, _package_config())
         self._retargeter = self._build_retargeter()
         self._mano = ManoJoints(dict(zip(("right", "left"), self._mano_layers(), strict=True)))
@@ -133,19 +123,6 @@ class RetargetNode(Node):
             "MANO folder hggt_node uses)"
         )
         return ManoLayer(make_synthetic_mano("right")), ManoLayer(make_synthetic_mano("left"))
-
-    def _declare(self, definition: parameter_table.ParameterDefinition) -> object:
-        kind = _TYPES[definition.kind]
-        choices = f" One of {list(definition.choices)}." if definition.choices else ""
-        descriptor = ParameterDescriptor(
-            description=definition.description + choices, read_only=not definition.dynamic
-        )
-        if definition.kind == "float":
-            descriptor.dynamic_typing = True  # accept "-p hand.min_score:=0"; checked after
-        else:
-            descriptor.type = kind.value
-        declared = self.declare_parameter(definition.name, definition.default, descriptor).value
-        return definition.default if declared is None else declared
 
     def _on_mano(self, message: JointState) -> None:
         self._last_arrival_ns = self.get_clock().now().nanoseconds
@@ -243,25 +220,7 @@ def main(args: list[str] | None = None) -> int:
     Returns:
         0 after a normal shutdown, 1 when the node cannot start (the reason is logged).
     """
-    rclpy.init(args=sys.argv if args is None else args)
-    try:
-        node = RetargetNode()
-    except KeyboardInterrupt:
-        try_shutdown()
-        return 0
-    except Exception as error:  # any start-up failure ends in one clear line, not a trace
-        rclpy.logging.get_logger(retarget_params.NODE_NAME).fatal(f"cannot start: {error}")
-        try_shutdown()
-        return 1
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # ros2 launch forwards Ctrl-C twice
-        node.destroy_node()
-        try_shutdown()
-    return 0
+    return run_node(RetargetNode, retarget_params.NODE_NAME, args)
 
 
 if __name__ == "__main__":
