@@ -23,6 +23,7 @@ LAYERS = (
     "engine",
     "pipeline",
     "landmarks",
+    "calibration",
     "assembly",
     "render",
     "io",

@@ -91,7 +91,8 @@ def align_to_world(
     ref_from_cam = invert_rigid(np.stack([camera.cam_from_ref for camera in used]))
     names = tuple(camera.name for camera in used)
     if len(used) == 1:
-        return WorldAlignment(world_from_cam[0] @ invert_rigid(ref_from_cam[0]), 1.0, 0, 0, names)
+        single = world_from_cam[0] @ invert_rigid(ref_from_cam[0])
+        return WorldAlignment(single, 1.0, 0.0, 0.0, names)
     rotation, scale, shift = _similarity(
         ref_from_cam[:, :3, 3],
         world_from_cam[:, :3, 3],
@@ -160,9 +161,8 @@ def to_world(result: HandResult, alignment: WorldAlignment) -> HandResult:
     while ``joints``/``vertices`` carry the metric one. Each camera's ``cam_from_ref`` becomes
     ``cam_from_world`` (the result's frame is then the calibration's world frame).
     """
-    rotation, shift, scale = alignment.world_from_ref[:3, :3], alignment.world_from_ref[:3, 3], (
-        alignment.scale
-    )
+    rotation, shift = alignment.world_from_ref[:3, :3], alignment.world_from_ref[:3, 3]
+    scale = alignment.scale
     joints = scale * result.joints @ rotation.T + shift
     wrist_rest = result.joints[0] - result.transl
     hand_pose = result.hand_pose.copy()

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,30 +127,10 @@ def _write_params(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def node_process(ros: None, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    """The node in a subprocess on a private domain; yields (process, domain)."""
-    domain = random.randrange(1, 101)
-    env = {
-        **os.environ,
-        "ROS_DOMAIN_ID": str(domain),
-        "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
-    }
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", "hggt_ros.node", "--ros-args", "-r", f"__node:={NODE}",
-               "--params-file", str(_write_params(tmp_path))]  # fmt: skip
-    log = (tmp_path / "node.log").open("w+")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    try:
-        yield process, domain
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.seek(0)
-        print(log.read())  # shown by pytest when the test fails
-        log.close()
+def node_process(ros: None, tmp_path: Path, start_node: Any) -> tuple[subprocess.Popen[str], int]:
+    """The node in a subprocess on a private domain: (process, domain)."""
+    params = _write_params(tmp_path)
+    return start_node("hggt_ros.node", ["-r", f"__node:={NODE}", "--params-file", str(params)])
 
 
 class Fixture:

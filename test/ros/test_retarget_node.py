@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import importlib
 import os
-import random
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +60,8 @@ def ros() -> None:
 
 
 @pytest.fixture
-def node_process(ros: None, tmp_path: Path) -> Iterator[int]:
-    """The node in a subprocess on a private domain; yields the domain."""
-    domain = random.randrange(1, 101)
-    env = {
-        **os.environ,
-        "ROS_DOMAIN_ID": str(domain),
-        "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
-    }
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+def node_process(ros: None, tmp_path: Path, start_node: Any) -> int:
+    """The node in a subprocess on a private domain; returns the domain."""
     params = tmp_path / "params.yaml"
     params.write_text(
         "/**:\n  ros__parameters:\n"
@@ -81,22 +71,9 @@ def node_process(ros: None, tmp_path: Path) -> Iterator[int]:
         "    lost.timeout_s: 0.4\n"
         "    diagnostics.period_s: 0.25\n"
     )
-    command = [sys.executable, "-m", "hggt_ros.retarget_node", "--ros-args",
-               "-r", f"__node:={NODE}", "-r", f"hand/mano:={INPUT}",
-               "-r", f"retarget/joint_states:={OUTPUT}", "--params-file", str(params)]  # fmt: skip
-    log = (tmp_path / "node.log").open("w+")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    try:
-        yield domain
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.seek(0)
-        print(log.read())  # shown by pytest when the test fails
-        log.close()
+    remaps = [f"__node:={NODE}", f"hand/mano:={INPUT}", f"retarget/joint_states:={OUTPUT}"]
+    ros_args = [arg for remap in remaps for arg in ("-r", remap)]
+    return start_node("hggt_ros.retarget_node", [*ros_args, "--params-file", str(params)])[1]
 
 
 class Fixture:
