@@ -41,7 +41,7 @@ from hggt_core.pipeline.types import HandResult, ViewCamera
 class AlignmentConfig:
     """Weights of the joint alignment (defaults measured with ``bench/calibrated_world.py``)."""
 
-    centre_sigma_m: float = 0.01
+    centre_sigma_m: float = 0.02
     """Expected error of an estimated camera centre, metres."""
     rotation_sigma_deg: float = 2.0
     """Expected error of an estimated camera orientation, degrees."""

@@ -16,7 +16,7 @@ from hggt_core.calibration import (
     to_world,
 )
 from hggt_core.geometry.numpy_transforms import invert_rigid
-from hggt_core.geometry.rotations import axis_angle_to_matrix
+from hggt_core.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.pipeline.types import CropTransform, HandResult, ViewCamera
@@ -26,8 +26,13 @@ K = np.array([[500.0, 0.0, 320.0], [0.0, 500.0, 240.0], [0.0, 0.0, 1.0]])
 
 
 def _rigid(axis_angle: list[float], shift: list[float]) -> np.ndarray:
+    vector = np.asarray(axis_angle, dtype=np.float64)
+    angle = float(np.linalg.norm(vector))
+    x, y, z = vector / angle if angle > 0 else vector
+    skew = np.array([[0.0, -z, y], [z, 0.0, -x], [-y, x, 0.0]])
     transform = np.eye(4)
-    transform[:3, :3] = axis_angle_to_matrix(torch.tensor(axis_angle, dtype=torch.float64))
+    # Exact Rodrigues (the torch one adds an epsilon to the angle: orthonormal to ~1e-9 only).
+    transform[:3, :3] = np.eye(3) + np.sin(angle) * skew + (1 - np.cos(angle)) * skew @ skew
     transform[:3, 3] = shift
     return transform
 
@@ -88,11 +93,14 @@ def _estimate(truth: HandResult, scale: float, est_from_true: np.ndarray) -> Han
         cam_from_est[:3, 3] *= scale
         cameras.append(ViewCamera(camera.name, K, cam_from_est, camera.joints_2d, camera.crop))
     joints = scale * (truth.joints @ rotation.T + shift)
+    hand_pose = truth.hand_pose.copy()
+    orient = rotation @ axis_angle_to_matrix(torch.from_numpy(hand_pose[:3].copy())).numpy()
+    hand_pose[:3] = matrix_to_axis_angle(torch.from_numpy(orient)).numpy()
     return HandResult(
         stamp_ns=1,
         side="right",
         score=1.0,
-        hand_pose=truth.hand_pose.copy(),
+        hand_pose=hand_pose,
         betas=truth.betas,
         transl=joints[0] - (truth.joints[0] - truth.transl),
         vertices=scale * (truth.vertices @ rotation.T + shift),
@@ -127,9 +135,10 @@ def test_exact_recovery_of_a_scaled_rotated_copy(truth: HandResult, known) -> No
     # The rotated MANO orientation and translation reproduce the world wrist and orientation.
     rest = truth.joints[0] - truth.transl
     np.testing.assert_allclose(world.transl + rest, world.joints[0], atol=1e-9)
-    expected = WORLD_FROM_TRUE_REF[:3, :3] @ axis_angle_to_matrix(
-        torch.from_numpy(truth.hand_pose[:3])
-    ).numpy()
+    expected = (
+        WORLD_FROM_TRUE_REF[:3, :3]
+        @ axis_angle_to_matrix(torch.from_numpy(truth.hand_pose[:3])).numpy()
+    )
     got = axis_angle_to_matrix(torch.from_numpy(world.hand_pose[:3])).numpy()
     np.testing.assert_allclose(got, expected, atol=1e-6)
     np.testing.assert_allclose(

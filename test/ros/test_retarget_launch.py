@@ -133,6 +133,13 @@ def test_multi_cam_launch_drives_the_robot_hand(
             START_TIMEOUT_S,
         )
         assert ready, f"the nodes did not start:\n{log.read_text()}"
+        # hggt_node and hggt_retarget discover each other on their own time; a frameset that
+        # goes out before they have is lost (and hggt_node ignores its stamp when re-sent).
+        warm_up_deadline = time.monotonic() + START_TIMEOUT_S
+        while not received and time.monotonic() < warm_up_deadline:
+            camera.publish(_image(time.time_ns()))
+            spin_until(lambda: bool(received), 0.5)
+        assert received, f"no joint states at all:\n{log.read_text()}"
         stamps = [time.time_ns() + k * 100_000_000 for k in range(3)]
         for stamp_ns in stamps:
             deadline = time.monotonic() + 30.0
