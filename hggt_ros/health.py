@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hggt_core.pipeline.sync import SyncedSet, SyncStats
+from hggt_core.pipeline.sync_types import SyncedSet, SyncStats
 
 if TYPE_CHECKING:
     from hggt_ros.worker import WorkerStats

@@ -36,7 +36,8 @@ from hggt_core.io import ros_schema
 from hggt_core.io.image_encoding import ImageEncodingError
 from hggt_core.io.output_plan import OutputConfig, output_topics, plan_outputs
 from hggt_core.pipeline.filters import HandFilter
-from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncedSet
+from hggt_core.pipeline.sync import MultiViewSynchroniser
+from hggt_core.pipeline.sync_types import SyncedSet
 from hggt_core.pipeline.types import FloatArray, FrameSet, ImageArray, View
 from hggt_ros import conversions as conv
 from hggt_ros import health, parameter_table, params

@@ -4,7 +4,8 @@
 
 ROS-free (see :mod:`hggt_ros.params`, which maps the values onto the core's configuration).
 Defaults are read from the core's dataclasses (:class:`~hggt_core.assembly.factory.PipelineSpec`,
-:class:`~hggt_core.pipeline.sync.SyncConfig`, :class:`~hggt_core.pipeline.filters.FilterConfig`,
+:class:`~hggt_core.pipeline.sync_types.SyncConfig`,
+:class:`~hggt_core.pipeline.filters.FilterConfig`,
 :class:`~hggt_core.pipeline.tracker.TrackerConfig`,
 :class:`~hggt_core.io.ros_markers.MarkerStyle`) so there is one source of truth.
 """
@@ -22,7 +23,7 @@ from hggt_core.engine.registry import PRECISIONS
 from hggt_core.io.ros_markers import MarkerStyle
 from hggt_core.pipeline.camera_average import AverageConfig
 from hggt_core.pipeline.filters import FilterConfig
-from hggt_core.pipeline.sync import SyncConfig
+from hggt_core.pipeline.sync_types import SyncConfig
 from hggt_core.pipeline.tracker import TrackerConfig
 
 ParameterValue: TypeAlias = bool | int | float | str | tuple[str, ...]

@@ -32,7 +32,7 @@ from hggt_core.io.output_plan import OutputConfig
 from hggt_core.io.ros_markers import MarkerStyle
 from hggt_core.pipeline.camera_average import AverageConfig
 from hggt_core.pipeline.filters import FilterConfig, OneEuroParams
-from hggt_core.pipeline.sync import SyncConfig
+from hggt_core.pipeline.sync_types import SyncConfig
 from hggt_core.pipeline.tracker import TrackerConfig
 from hggt_ros.parameter_table import (
     PARAMETERS_BY_NAME,

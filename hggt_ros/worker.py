@@ -22,7 +22,7 @@ from typing import Generic, TypeVar
 
 from hggt_core.io.ros_schema import TransformSpec
 from hggt_core.pipeline.camera_average import AverageConfig, CameraPoseAverager
-from hggt_core.pipeline.sync import ViewStats
+from hggt_core.pipeline.sync_types import ViewStats
 from hggt_core.pipeline.types import FloatArray
 from hggt_ros.health import Health
 

@@ -36,7 +36,8 @@ from rosbags.typesys.stores import ros2_jazzy
 
 from hggt_core.io.camera_info import camera_info_topic_beside, published_intrinsics
 from hggt_core.io.image_encoding import ImageEncodingError, decode_compressed, decode_image
-from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncConfig, SyncedSet, SyncStats
+from hggt_core.pipeline.sync import MultiViewSynchroniser
+from hggt_core.pipeline.sync_types import SyncConfig, SyncedSet, SyncStats
 from hggt_core.pipeline.types import (
     NS_PER_S,
     FloatArray,

@@ -14,7 +14,7 @@ Matching:
   all videos, decoded in stamp order, are grouped by the same
   :class:`~hggt_core.pipeline.sync.MultiViewSynchroniser` the node uses. Use it for videos of
   different frame rates or with dropped frames, started together (or with known offsets).
-  With no :class:`~hggt_core.pipeline.sync.SyncConfig` given, sets must be complete and
+  With no :class:`~hggt_core.pipeline.sync_types.SyncConfig` given, sets must be complete and
   stamps match within 0.4 of the shortest frame period (``max_wait_s`` = that period).
 
 Stamps (integer nanoseconds): every view carries its own frame's stream time plus offset,
@@ -40,7 +40,8 @@ import cv2
 import numpy as np
 
 from hggt_core.base.closeable import Closeable
-from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncConfig, SyncedSet
+from hggt_core.pipeline.sync import MultiViewSynchroniser
+from hggt_core.pipeline.sync_types import SyncConfig, SyncedSet
 from hggt_core.pipeline.types import FrameSet, ImageArray, View, seconds_to_ns
 
 MatchMode = Literal["index", "timestamp"]

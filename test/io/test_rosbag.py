@@ -21,7 +21,7 @@ from hggt_core.io.output_plan import OutputConfig
 from hggt_core.io.ros_schema import decode_mano_joint_state, mano_joint_names
 from hggt_core.io.rosbag_sink import RosbagSink, RosbagSinkConfig, RosbagSinkError
 from hggt_core.io.rosbag_source import RosbagSource, RosbagSourceError
-from hggt_core.pipeline.sync import SyncConfig
+from hggt_core.pipeline.sync_types import SyncConfig
 from hggt_core.pipeline.types import FrameSet, HandResult, HandSide, View
 
 TYPESTORE = get_typestore(Stores.ROS2_JAZZY)

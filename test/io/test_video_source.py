@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hggt_core.io.video_source import VideoSource
-from hggt_core.pipeline.sync import SyncConfig
+from hggt_core.pipeline.sync_types import SyncConfig
 
 CELL = 8  # a frame's index is drawn as a bright CELL x CELL square at cell (index % 8, index // 8)
 

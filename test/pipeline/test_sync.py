@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from hggt_core.pipeline.sync import MultiViewSynchroniser, SyncConfig, SyncedSet
+from hggt_core.pipeline.sync import MultiViewSynchroniser
+from hggt_core.pipeline.sync_types import SyncConfig, SyncedSet
 from hggt_core.pipeline.types import NS_PER_S
 from hggt_core.pipeline.types import seconds_to_ns as _ns
 

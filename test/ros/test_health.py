@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hggt_core.pipeline.localise import WholeImageCrops
-from hggt_core.pipeline.sync import SyncedSet, SyncStats, ViewStats
+from hggt_core.pipeline.sync_types import SyncedSet, SyncStats, ViewStats
 from hggt_core.pipeline.tracker import ReprojectionTracker
 from hggt_core.pipeline.types import (
     Box,

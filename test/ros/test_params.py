@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from hggt_core.assembly.factory import PipelineSpec
 from hggt_core.io.ros_markers import MarkerStyle
 from hggt_core.pipeline.filters import FilterConfig
-from hggt_core.pipeline.sync import SyncConfig
+from hggt_core.pipeline.sync_types import SyncConfig
 from hggt_core.pipeline.tracker import TrackerConfig
 from hggt_ros.parameter_table import PARAMETERS, ParameterError, default_parameters
 from hggt_ros.params import camera_info_topic, settings_from_parameters, updated_parameters

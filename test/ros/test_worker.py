@@ -14,7 +14,7 @@ import pytest
 
 from hggt_core.io.ros_schema import TransformSpec
 from hggt_core.pipeline.camera_average import AverageConfig
-from hggt_core.pipeline.sync import ViewStats
+from hggt_core.pipeline.sync_types import ViewStats
 from hggt_ros.worker import (
     CameraMonitor,
     LatestWinsWorker,
