@@ -154,11 +154,13 @@ def _image(camera: str, stamp_ns: int, pixels: np.ndarray | None = None) -> Any:
 class Rig:
     """Cameras publishing on /NAME/image_raw and a /hand/mano subscriber."""
 
-    def __init__(self, domain: int, cameras: tuple[str, ...] = CAMERAS) -> None:
+    def __init__(
+        self, domain: int, cameras: tuple[str, ...] = CAMERAS, reliable: bool = False
+    ) -> None:
         import rclpy
         import rclpy.context
         import rclpy.executors
-        from rclpy.qos import qos_profile_sensor_data
+        from rclpy.qos import QoSProfile, QoSReliabilityPolicy, qos_profile_sensor_data
         from sensor_msgs.msg import Image, JointState
 
         self.context = rclpy.context.Context()
@@ -166,9 +168,13 @@ class Rig:
         self.node = rclpy.create_node("hggt_launch_test_rig", context=self.context)
         self.executor = rclpy.executors.SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
+        qos = (
+            QoSProfile(depth=5, reliability=QoSReliabilityPolicy.RELIABLE)
+            if reliable
+            else qos_profile_sensor_data
+        )
         self.cameras = {
-            name: self.node.create_publisher(Image, f"/{name}/image_raw", qos_profile_sensor_data)
-            for name in cameras
+            name: self.node.create_publisher(Image, f"/{name}/image_raw", qos) for name in cameras
         }
         self.mano: list[Any] = []
         self.mano_subscription = self.node.create_subscription(
@@ -345,7 +351,11 @@ def test_use_rviz_writes_an_rviz_config_for_this_launch(
 
 
 def test_ros2_launch_without_weights_reconstructs_real_hands(
-    workspace: Workspace, start_launch: Any, examples_dir: Path, mediapipe_ready: None
+    workspace: Workspace,
+    start_launch: Any,
+    examples_dir: Path,
+    mediapipe_ready: None,
+    tmp_path: Path,
 ) -> None:
     """The user's first run: no checkpoint, so the landmark engine, on real camera images."""
     from hggt_core.io.images import read_rgb
@@ -353,8 +363,12 @@ def test_ros2_launch_without_weights_reconstructs_real_hands(
 
     sample = examples_dir / "Oakink" / "sample_0000"
     pixels = {f"cam{index}": read_rgb(sample / f"view_0{index}.jpg") for index in range(2)}
-    process, log = start_launch("cameras:=[cam0, cam1]")
-    rig = Rig(int(workspace.env["ROS_DOMAIN_ID"]), tuple(pixels))
+    # Reliable images: a best-effort 518 x 518 image (fragmented) is easily lost on a loaded
+    # machine, and a re-sent stamp is not new to the node.
+    params = tmp_path / "reliable.yaml"
+    params.write_text("/**:\n  ros__parameters:\n    cameras.qos: reliable\n")
+    process, log = start_launch("cameras:=[cam0, cam1]", f"params_file:={params}")
+    rig = Rig(int(workspace.env["ROS_DOMAIN_ID"]), tuple(pixels), reliable=True)
     try:
         _wait_until_connected(rig, process, log)
         stamps = [time.time_ns() + k * 100_000_000 for k in range(2)]
