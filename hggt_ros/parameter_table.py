@@ -145,7 +145,7 @@ PARAMETERS: tuple[ParameterDefinition, ...] = (
        dynamic=True, at_least=0),
     _p("sync.max_wait_s", _SYNC.max_wait_s, "Wait for missing cameras before a frameset goes "
        "out with the cameras present (s).", dynamic=True, at_least=0),
-    _p("sync.min_cameras", _SYNC.min_views, "Fewest cameras an incomplete frameset needs.",
+    _p("sync.min_cameras", _SYNC.min_cameras, "Fewest cameras an incomplete frameset needs.",
        dynamic=True, at_least=1),
     _p("sync.queue_size", _SYNC.queue_size, "Images buffered per camera.", dynamic=True,
        at_least=1),

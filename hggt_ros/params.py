@@ -255,7 +255,7 @@ def _sync_config(v: _Values, camera_count: int) -> SyncConfig:
     return SyncConfig(
         slop_s=v.number("sync.slop_s"),
         max_wait_s=v.number("sync.max_wait_s"),
-        min_views=min_cameras,
+        min_cameras=min_cameras,
         queue_size=v.integer("sync.queue_size"),
     )
 

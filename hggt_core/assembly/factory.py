@@ -64,7 +64,7 @@ class PipelineSpec:
     """Crop side / hand-box side; None picks 1.0 for "crop" mode (the views already are
     framed crops) and the predictor's default otherwise."""
     min_hand_views: int = 1
-    """Hands seen in fewer views are skipped (the predictor's ``min_views``; not the
+    """Hands seen in fewer views are skipped (the predictors' ``min_hand_views``; not the
     synchroniser's, the tracker's or a TensorRT profile's)."""
     fingertips: str = FingertipConvention.FREIHAND.value
     """Fingertip vertex convention: "freihand", "smplx" or "manopth"."""
@@ -178,7 +178,7 @@ def build_pipeline(spec: PipelineSpec) -> Pipeline:
     config = PredictorConfig(
         crop_size=engine.crop_size,
         box_scale=box_scale,
-        min_views=spec.min_hand_views,
+        min_hand_views=spec.min_hand_views,
         fingertips=FingertipConvention(spec.fingertips),
         temporal_filter=FilterConfig() if spec.temporal_filter else None,
         use_known_intrinsics=spec.use_known_intrinsics,
@@ -197,7 +197,7 @@ def _landmark_pipeline(
     landmarker = MultiViewLandmarker(landmarker_config)
     config = LandmarkPredictorConfig(
         fov_deg=spec.fov_deg,
-        min_views=spec.min_hand_views,
+        min_hand_views=spec.min_hand_views,
         temporal_filter=FilterConfig() if spec.temporal_filter else None,
     )
     predictor = LandmarkPredictor(landmarker, mano_right, mano_left, config)

@@ -161,7 +161,7 @@ class VideoSource(Closeable):
         return SyncConfig(
             slop_s=_SLOP_FRACTION * period_s,
             max_wait_s=period_s,
-            min_views=count,
+            min_cameras=count,
             queue_size=8,
         )
 

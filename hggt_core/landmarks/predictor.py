@@ -63,7 +63,7 @@ class LandmarkPredictorConfig:
 
     fov_deg: float = 60.0
     """Horizontal field of view assumed for a view without known intrinsics (degrees)."""
-    min_views: int = 1
+    min_hand_views: int = 1
     """Hands seen in fewer views are skipped."""
     fusion: FusionConfig = field(default_factory=FusionConfig)
     """Camera estimation, triangulation and refinement settings."""
@@ -75,8 +75,8 @@ class LandmarkPredictorConfig:
     def __post_init__(self) -> None:
         if not 1.0 <= self.fov_deg <= 170.0:
             raise ValueError(f"fov_deg must lie in [1, 170], got {self.fov_deg}")
-        if self.min_views < 1:
-            raise ValueError(f"min_views must be at least 1, got {self.min_views}")
+        if self.min_hand_views < 1:
+            raise ValueError(f"min_hand_views must be at least 1, got {self.min_hand_views}")
 
 
 @dataclass
@@ -137,7 +137,7 @@ class LandmarkPredictor:
         """Reconstruct every hand of a frameset.
 
         Returns:
-            One result per hand seen in at least ``min_views`` views (right first), in one set
+            One result per hand seen in at least ``min_hand_views`` views (right first), in one set
             of cameras (:func:`~hggt_core.pipeline.shared_cameras.share_cameras`); each
             carries ``frameset.stamp_ns``. ``timings_s`` has "landmarks" (the whole frameset),
             "fusion", "fit" and "filter" (0 when off), in seconds.
@@ -163,7 +163,7 @@ class LandmarkPredictor:
         landmarks_s: float,
     ) -> HandResult | None:
         """One hand: fuse its views, fit MANO, assemble the result (None: too few views)."""
-        if len(seen) < self.config.min_views:
+        if len(seen) < self.config.min_hand_views:
             return None
         clock = time.perf_counter()
         observations = [self._observation(view, hand) for view, hand in seen]
@@ -173,7 +173,7 @@ class LandmarkPredictor:
         fused = fuse_views(observations, self.config.fusion, previous_fused)
         fusion_s, clock = _lap(clock)
         kept = [index for index, inlier in enumerate(fused.inliers) if inlier]
-        if len(kept) < self.config.min_views:
+        if len(kept) < self.config.min_hand_views:
             return None
         projected = [
             ProjectedView(

@@ -81,7 +81,7 @@ class PredictorConfig:
     most of the 518 crop, and the localisers give tight boxes (around 2-D joints or a
     detection); 1.3 leaves a 15 % margin on each side, so fingertips just outside a joint
     box stay in the crop while the hand still spans about three quarters of it."""
-    min_views: int = 1
+    min_hand_views: int = 1
     """Hands seen (boxed) in fewer views are skipped."""
     fingertips: FingertipConvention = FingertipConvention.FREIHAND
     """Which mesh vertices give the five fingertip joints (see FingertipConvention)."""
@@ -98,8 +98,8 @@ class PredictorConfig:
             raise ValueError(f"crop_size must be a positive multiple of 14, got {self.crop_size}")
         if self.box_scale <= 0:
             raise ValueError(f"box_scale must be positive, got {self.box_scale}")
-        if self.min_views < 1:
-            raise ValueError(f"min_views must be at least 1, got {self.min_views}")
+        if self.min_hand_views < 1:
+            raise ValueError(f"min_hand_views must be at least 1, got {self.min_hand_views}")
         object.__setattr__(self, "fingertips", FingertipConvention(self.fingertips))
 
 
@@ -187,7 +187,7 @@ class Predictor:
         """Reconstruct every hand of a frameset.
 
         Returns:
-            One result per hand found in at least ``min_views`` views (an empty list when
+            One result per hand found in at least ``min_hand_views`` views (an empty list when
             there is none), in one set of cameras
             (:func:`~hggt_core.pipeline.shared_cameras.share_cameras`); every result carries
             ``frameset.stamp_ns``. ``timings_s`` has the
@@ -210,12 +210,12 @@ class Predictor:
         self, frameset: FrameSet, hand: HandBoxes, localise_s: float
     ) -> HandResult | None:
         views = [view for view in frameset.views if view.name in hand.boxes]
-        if len(views) < self.config.min_views:
+        if len(views) < self.config.min_hand_views:
             _LOG.debug(
-                "skipping the %s hand: boxed in %d view(s), min_views is %d",
+                "skipping the %s hand: boxed in %d view(s), min_hand_views is %d",
                 hand.side,
                 len(views),
-                self.config.min_views,
+                self.config.min_hand_views,
             )
             return None
         timings = {"localise": localise_s}

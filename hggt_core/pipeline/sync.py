@@ -15,7 +15,7 @@ the stamps' clock:
   spread (newest minus oldest member stamp) never exceeds ``slop_s``. Windows whose messages
   are a subset of an earlier window's are not candidates (they would split one frame).
 * A candidate is *ready* when every declared view is in it (complete), or when it has at
-  least ``min_views`` views and has waited ``max_wait_s``: the stream clock (the newest stamp
+  least ``min_cameras`` views and has waited ``max_wait_s``: the stream clock (the newest stamp
   pushed, or the ``now_ns`` given to :meth:`MultiViewSynchroniser.poll` if later) is at least
   ``max_wait_s`` past its oldest stamp. Measuring the wait in stamp time makes bag replays
   deterministic; ``poll`` lets a node's timer release framesets when a camera stops and
@@ -137,7 +137,7 @@ class MultiViewSynchroniser(Generic[T]):
 
         Raises:
             ValueError: no views, duplicate or empty names, an unknown ``reference_view``,
-                or ``config.min_views`` larger than the number of views.
+                or ``config.min_cameras`` larger than the number of views.
         """
         names = tuple(views)
         if not names or any(not isinstance(n, str) or not n for n in names):
@@ -145,9 +145,9 @@ class MultiViewSynchroniser(Generic[T]):
         if len(set(names)) != len(names):
             raise ValueError(f"views must be unique, got {names!r}")
         self._config = SyncConfig() if config is None else config
-        if self._config.min_views > len(names):
+        if self._config.min_cameras > len(names):
             raise ValueError(
-                f"SyncConfig.min_views ({self._config.min_views}) exceeds the number of "
+                f"SyncConfig.min_cameras ({self._config.min_cameras}) exceeds the number of "
                 f"views ({len(names)})"
             )
         reference = names[0] if reference_view is None else reference_view
@@ -286,7 +286,7 @@ class MultiViewSynchroniser(Generic[T]):
         Returns:
             ``(start, end)`` item indices (end exclusive) of the oldest ready window, or None.
         """
-        min_views = self._config.min_views
+        min_cameras = self._config.min_cameras
         counts = [0] * len(self._names)
         distinct = 0
         end = 0
@@ -299,7 +299,7 @@ class MultiViewSynchroniser(Generic[T]):
             # Same end as the previous window: a subset of it, hence not a candidate.
             if end > previous_end and (
                 distinct == len(self._names)
-                or (distinct >= min_views and clock_ns - start_ns >= self._max_wait_ns)
+                or (distinct >= min_cameras and clock_ns - start_ns >= self._max_wait_ns)
             ):
                 return start, end
             previous_end = end

@@ -24,7 +24,7 @@ class SyncConfig:
         slop_s: largest allowed spread (newest minus oldest stamp) inside one set, >= 0.
         max_wait_s: how long an incomplete set waits for missing views before it is emitted
             with the views present, >= 0.
-        min_views: fewest views an incomplete set needs to be emitted, >= 1.
+        min_cameras: fewest views an incomplete set needs to be emitted, >= 1.
         queue_size: messages buffered per view; the oldest is dropped beyond it, >= 1.
         reset_threshold_s: a view's stamp this much older than its newest one is a clock
             jump back and resets the synchroniser, > 0 (``math.inf`` disables resets).
@@ -32,7 +32,7 @@ class SyncConfig:
 
     slop_s: float = 0.02
     max_wait_s: float = 0.1
-    min_views: int = 1
+    min_cameras: int = 1
     queue_size: int = 8
     reset_threshold_s: float = 1.0
 
@@ -43,7 +43,9 @@ class SyncConfig:
         self._require(
             "max_wait_s", number(self.max_wait_s) and self.max_wait_s >= 0, "a number >= 0"
         )
-        self._require("min_views", integer(self.min_views) and self.min_views >= 1, "an int >= 1")
+        self._require(
+            "min_cameras", integer(self.min_cameras) and self.min_cameras >= 1, "an int >= 1"
+        )
         self._require(
             "queue_size", integer(self.queue_size) and self.queue_size >= 1, "an int >= 1"
         )

@@ -48,7 +48,7 @@ class TrackerConfig:
         min_box_px: lower bound on the box side, pixels.
         min_overlap: a view keeps the hand if at least this fraction of its box lies inside
             the image (and every joint is in front of the camera); otherwise it is lost.
-        min_views: fewer views keeping the hand than this and the hand is re-localised by
+        min_tracked_views: fewer views keeping the hand than this and the hand is re-localised by
             the fallback.
         score_decay: the hand's score is the previous score times this for each tracked
             frameset (1 carries it unchanged); a detection resets it.
@@ -70,7 +70,7 @@ class TrackerConfig:
     expand: float = 1.0
     min_box_px: float = 16.0
     min_overlap: float = 0.25
-    min_views: int = 1
+    min_tracked_views: int = 1
     score_decay: float = 1.0
     min_score: float = 0.0
     new_view_retry_s: float = 0.5
@@ -86,8 +86,8 @@ class TrackerConfig:
             raise ValueError("expand and min_box_px must be > 0")
         if not 0.0 <= self.min_overlap <= 1.0 or not 0.0 < self.score_decay <= 1.0:
             raise ValueError("min_overlap must lie in [0, 1] and score_decay in (0, 1]")
-        if self.min_views < 1:
-            raise ValueError(f"min_views must be >= 1, got {self.min_views}")
+        if self.min_tracked_views < 1:
+            raise ValueError(f"min_tracked_views must be >= 1, got {self.min_tracked_views}")
         check_health_limits(self.min_size_ratio, self.max_size_ratio, self.max_jump)
 
 
@@ -118,15 +118,15 @@ class ReprojectionTracker:
     the view has lost the hand. The fallback is called, at most once per frameset:
 
     * on the whole frameset when there is no recent previous hand, or a hand kept fewer than
-      ``min_views`` views or decayed below ``min_score``; the fallback's hand of the same side
-      replaces it (no such hand: it is dropped), and the fallback's hands of sides not
-      tracked are added;
+      ``min_tracked_views`` views or decayed below ``min_score``; the fallback's hand of the
+      same side replaces it (no such hand: it is dropped), and the fallback's hands of sides
+      not tracked are added;
     * otherwise on the views that a tracked hand's result did not use (cameras that came
       back), rate-limited by ``new_view_retry_s``, and at once on the views whose box failed
       the health check (:mod:`~hggt_core.pipeline.crop_health`: the box collapsed or grew
       against its size after the last detection, or jumped); the fallback's boxes of the
-      same side are added for those views. A hand left with fewer than ``min_views`` healthy
-      boxes is re-localised on the whole frameset.
+      same side are added for those views. A hand left with fewer than ``min_tracked_views``
+      healthy boxes is re-localised on the whole frameset.
 
     Scores: a tracked hand carries the previous result's score times ``score_decay``; boxes
     from the fallback keep the fallback's scores. The fallback receives an empty ``previous``.
@@ -257,7 +257,7 @@ class ReprojectionTracker:
             self._unhealthy += 1
             unhealthy.add(view.name)
             _LOG.debug("re-detecting the %s hand in %s: %s", result.side, view.name, problem)
-        if len(boxes) < self._config.min_views:
+        if len(boxes) < self._config.min_tracked_views:
             return None, unhealthy
         return HandBoxes(side=result.side, boxes=boxes, score=score), unhealthy
 

@@ -138,7 +138,7 @@ def test_left_hands_use_the_left_model(layers) -> None:
 def test_too_few_views_and_warm_starts(layers) -> None:
     example = _example(layers[0], 2, seed=7)
     source = SceneLandmarks(example)
-    config = LandmarkPredictorConfig(min_views=3)
+    config = LandmarkPredictorConfig(min_hand_views=3)
     assert LandmarkPredictor(source, *layers, config)(example.frameset()) == []
     predictor = LandmarkPredictor(
         source, *layers, LandmarkPredictorConfig(temporal_filter=FilterConfig())

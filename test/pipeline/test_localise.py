@@ -216,16 +216,16 @@ def _boxes(result: HandResult) -> list[Box]:
     return list(hand.boxes.values())
 
 
-def test_fallback_replaces_a_hand_seen_in_fewer_than_min_views() -> None:
+def test_fallback_replaces_a_hand_seen_in_fewer_than_min_tracked_views() -> None:
     previous = _result(_joints(), views=("cam0", "cam2"))
     fallback = CountingLocaliser()
-    tracker = ReprojectionTracker(fallback, TrackerConfig(min_views=2))
+    tracker = ReprojectionTracker(fallback, TrackerConfig(min_tracked_views=2))
     (hand,) = tracker.locate(_frameset(("cam0", "cam2")), [previous])
     assert fallback.calls == [("cam0", "cam2")]
     assert hand.score == 0.6
     assert set(hand.boxes) == {"cam0", "cam2"}
     assert (
-        ReprojectionTracker(None, TrackerConfig(min_views=2)).locate(
+        ReprojectionTracker(None, TrackerConfig(min_tracked_views=2)).locate(
             _frameset(("cam0", "cam2")), [previous]
         )
         == []
@@ -329,16 +329,23 @@ def test_factory_builds_each_localiser_and_explains_errors(
         monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(ImportError, match=r"pip install 'hggt_ros\[detector\]'"):
         localiser_from_name("mediapipe")
-    tracker = localiser_from_name("tracker", side="left", tracker=TrackerConfig(min_views=2))
+    tracker = localiser_from_name(
+        "tracker", side="left", tracker=TrackerConfig(min_tracked_views=2)
+    )
     assert isinstance(tracker, ReprojectionTracker)
-    assert tracker.config.min_views == 2
+    assert tracker.config.min_tracked_views == 2
     (hand,) = tracker.locate(_frameset(), [])  # crop mode is the fallback without MediaPipe
     assert hand.side == "left"
     assert hand.boxes["cam1"] == Box(0.0, 0.0, WIDTH, HEIGHT)
 
 
 def test_tracker_config_rejects_bad_values() -> None:
-    for bad in ({"min_views": 0}, {"expand": 0.0}, {"score_decay": 0.0}, {"min_overlap": 1.5}):
+    for bad in (
+        {"min_tracked_views": 0},
+        {"expand": 0.0},
+        {"score_decay": 0.0},
+        {"min_overlap": 1.5},
+    ):
         with pytest.raises(ValueError):
             TrackerConfig(**bad)  # type: ignore[arg-type]
 

@@ -259,11 +259,11 @@ def test_hand_missing_in_view_0_makes_the_next_view_the_reference(
     np.testing.assert_array_equal(engine.calls[0][0], crop_image(frameset.views[1].image, crop))
 
 
-def test_min_views_skips_hands_and_no_hand_gives_nothing(
+def test_min_hand_views_skips_hands_and_no_hand_gives_nothing(
     layers: tuple[ManoLayer, ManoLayer], cam_from_ref: np.ndarray, caplog: pytest.LogCaptureFixture
 ) -> None:
     hands = [_hand("right", "cam0", "cam1"), _hand("left", "cam2")]
-    predictor, engine, _ = _predictor(_raw(cam_from_ref), hands, layers, min_views=2)
+    predictor, engine, _ = _predictor(_raw(cam_from_ref), hands, layers, min_hand_views=2)
     with caplog.at_level(logging.DEBUG, logger="hggt_core.pipeline.predictor"):
         results = predictor(_frameset())
     assert [result.side for result in results] == ["right"]
@@ -326,8 +326,8 @@ def test_configuration_errors(
 ) -> None:
     with pytest.raises(ValueError, match="multiple of 14"):
         PredictorConfig(crop_size=30)
-    with pytest.raises(ValueError, match="min_views"):
-        PredictorConfig(min_views=0)
+    with pytest.raises(ValueError, match="min_hand_views"):
+        PredictorConfig(min_hand_views=0)
     with pytest.raises(ValueError, match="box_scale"):
         PredictorConfig(box_scale=0.0)
     right, left = layers

@@ -72,7 +72,7 @@ def _check_invariants(emitted: Emitted, config: SyncConfig) -> None:
         stamps = [stamp for _, stamp, _ in synced.views]
         assert synced.spread_s == (max(stamps) - min(stamps)) / NS_PER_S
         assert synced.spread_s <= config.slop_s + 1e-9
-        assert len(synced.views) >= config.min_views
+        assert len(synced.views) >= config.min_cameras
         assert len(_frames(synced)) == 1, "a set mixes frames"
         for name, _, payload in synced.views:
             assert payload[0] == name
@@ -89,7 +89,7 @@ def _chunk_shuffle(messages: list[Message], chunk: int, seed: int) -> list[Messa
 
 
 def test_jittered_cameras_give_complete_sets() -> None:
-    config = SyncConfig(slop_s=0.02, max_wait_s=0.1, min_views=1, queue_size=8)
+    config = SyncConfig(slop_s=0.02, max_wait_s=0.1, min_cameras=1, queue_size=8)
     sync = MultiViewSynchroniser[Payload](CAMS4, config)
     messages = _stream(dict.fromkeys(CAMS4, 30.0), duration_s=10.0)
     emitted = _feed(sync, messages)
@@ -108,7 +108,7 @@ def test_jittered_cameras_give_complete_sets() -> None:
 
 
 def test_different_rates_with_all_views_required_emit_at_the_slow_rate() -> None:
-    config = SyncConfig(min_views=2)
+    config = SyncConfig(min_cameras=2)
     sync = MultiViewSynchroniser[Payload](("fast", "slow"), config)
     emitted = _feed(sync, _stream({"fast": 30.0, "slow": 15.0}, duration_s=4.0))
 
@@ -121,7 +121,7 @@ def test_different_rates_with_all_views_required_emit_at_the_slow_rate() -> None
 
 
 def test_different_rates_emit_partial_sets_after_max_wait() -> None:
-    config = SyncConfig(slop_s=0.01, max_wait_s=0.02, min_views=1)
+    config = SyncConfig(slop_s=0.01, max_wait_s=0.02, min_cameras=1)
     sync = MultiViewSynchroniser[Payload](("fast", "slow"), config)
     emitted = _feed(sync, _stream({"fast": 30.0, "slow": 15.0}, duration_s=4.0))
 
@@ -147,7 +147,7 @@ def _stop_and_return(view: str, frame: int) -> bool:
 
 
 def test_view_that_stops_gives_partial_sets_then_complete_ones_again() -> None:
-    config = SyncConfig(slop_s=0.02, max_wait_s=0.1, min_views=3)
+    config = SyncConfig(slop_s=0.02, max_wait_s=0.1, min_cameras=3)
     sync = MultiViewSynchroniser[Payload](CAMS4, config)
     messages = _stream(dict.fromkeys(CAMS4, 30.0), duration_s=10.0, skip=_stop_and_return)
     emitted = _feed(sync, messages)
@@ -169,7 +169,7 @@ def test_view_that_stops_gives_partial_sets_then_complete_ones_again() -> None:
 
 
 def test_poll_releases_a_partial_set_when_pushes_stop() -> None:
-    config = SyncConfig(slop_s=0.02, max_wait_s=0.1, min_views=3)
+    config = SyncConfig(slop_s=0.02, max_wait_s=0.1, min_cameras=3)
     sync = MultiViewSynchroniser[str](CAMS4, config)
     for view, stamp_s in (("cam0", 5.000), ("cam1", 5.002), ("cam2", 4.999)):
         assert sync.push(view, _ns(stamp_s), view) == []
@@ -191,7 +191,7 @@ def test_poll_releases_a_partial_set_when_pushes_stop() -> None:
 
 
 def test_poll_after_a_gap_releases_every_waiting_set_oldest_first() -> None:
-    sync = MultiViewSynchroniser[Payload](("a", "b", "c"), SyncConfig(min_views=2))
+    sync = MultiViewSynchroniser[Payload](("a", "b", "c"), SyncConfig(min_cameras=2))
     messages = _stream({"a": 30.0, "b": 30.0}, duration_s=0.1, start_ns=20 * NS_PER_S)
     assert _feed(sync, messages) == []  # the newest stamp is not yet 0.1 s past frame 0
     released = sync.poll(_ns(20.5))
@@ -218,7 +218,7 @@ def test_random_streams_keep_the_invariants_and_account_for_every_message(seed: 
     config = SyncConfig(
         slop_s=rng.choice([0.0, 0.005, 0.02, 0.05]),
         max_wait_s=rng.choice([0.0, 0.03, 0.1]),
-        min_views=rng.randint(1, len(views)),
+        min_cameras=rng.randint(1, len(views)),
         queue_size=rng.randint(1, 8),
         reset_threshold_s=math.inf,
     )
@@ -233,7 +233,7 @@ def test_random_streams_keep_the_invariants_and_account_for_every_message(seed: 
     references = [s.reference_stamp_ns for s in emitted]
     assert all(b > a for a, b in itertools.pairwise(references))
     assert all(s.spread_s <= config.slop_s + 1e-9 for s in emitted)
-    assert all(len(s.views) >= config.min_views for s in emitted)
+    assert all(len(s.views) >= config.min_cameras for s in emitted)
     stats = sync.stats()
     assert stats.emitted_sets == len(emitted)
     for view_stats in stats.views:
@@ -243,18 +243,18 @@ def test_random_streams_keep_the_invariants_and_account_for_every_message(seed: 
         assert view_stats.buffered <= config.queue_size
 
 
-def test_poll_on_an_empty_synchroniser_and_below_min_views() -> None:
-    sync = MultiViewSynchroniser[str](CAMS4, SyncConfig(min_views=2))
+def test_poll_on_an_empty_synchroniser_and_below_min_cameras() -> None:
+    sync = MultiViewSynchroniser[str](CAMS4, SyncConfig(min_cameras=2))
     assert sync.poll(_ns(1.0)) == []
     sync.push("cam0", _ns(1.0), "a")
-    assert sync.poll(_ns(100.0)) == []  # one view is fewer than min_views
+    assert sync.poll(_ns(100.0)) == []  # one view is fewer than min_cameras
 
 
 @pytest.mark.parametrize("skip", [_never, _stop_and_return], ids=["steady", "camera-outage"])
 def test_reordering_within_a_small_window_gives_the_same_sets(
     skip: Callable[[str, int], bool],
 ) -> None:
-    config = SyncConfig(slop_s=0.02, max_wait_s=0.1, min_views=2)
+    config = SyncConfig(slop_s=0.02, max_wait_s=0.1, min_cameras=2)
     messages = _stream(dict.fromkeys(CAMS4, 30.0), duration_s=10.0, seed=3, skip=skip)
     in_order = _feed(MultiViewSynchroniser[Payload](CAMS4, config), messages)
     # Blocks of 3 (fewer than the 4 views) move messages across frame boundaries.
@@ -311,7 +311,7 @@ def test_backwards_clock_jump_resets_and_continues(caplog: pytest.LogCaptureFixt
 
 
 def test_a_lagging_camera_is_stale_but_does_not_reset() -> None:
-    config = SyncConfig(min_views=3)
+    config = SyncConfig(min_cameras=3)
     sync = MultiViewSynchroniser[Payload](CAMS4, config)
     on_time = _stream(dict.fromkeys(CAMS4[:3], 30.0), duration_s=3.0)
     two_ns = 2 * NS_PER_S
@@ -325,7 +325,7 @@ def test_a_lagging_camera_is_stale_but_does_not_reset() -> None:
 
 
 def test_reference_view_and_its_fallback() -> None:
-    config = SyncConfig(slop_s=0.01, max_wait_s=0.05, min_views=2)
+    config = SyncConfig(slop_s=0.01, max_wait_s=0.05, min_cameras=2)
     sync = MultiViewSynchroniser[str](("a", "b", "c"), config, reference_view="b")
     sync.push("a", _ns(1.000), "a")
     sync.push("b", _ns(1.004), "b")
@@ -342,12 +342,12 @@ def test_reference_view_and_its_fallback() -> None:
 
 
 def test_memory_stays_bounded_over_10000_messages() -> None:
-    config = SyncConfig(queue_size=5, min_views=4)
+    config = SyncConfig(queue_size=5, min_cameras=4)
     sync = MultiViewSynchroniser[Payload](CAMS4, config)
     rng = random.Random(11)
     clock_ns = START_NS
     for i in range(10_000):
-        # cam3 is silent, so with min_views = 4 nothing is ever emitted or consumed.
+        # cam3 is silent, so with min_cameras = 4 nothing is ever emitted or consumed.
         view = CAMS4[i % 3]
         clock_ns += rng.randrange(20_000_000)
         stamp_ns = clock_ns - rng.randrange(50_000_000)  # out of order, sometimes duplicated
@@ -378,8 +378,8 @@ def test_overflow_drops_the_oldest() -> None:
         ("slop_s", -0.01),
         ("slop_s", math.nan),
         ("max_wait_s", -1.0),
-        ("min_views", 0),
-        ("min_views", 1.5),
+        ("min_cameras", 0),
+        ("min_cameras", 1.5),
         ("queue_size", 0),
         ("queue_size", True),
         ("reset_threshold_s", 0.0),
@@ -395,8 +395,8 @@ def test_invalid_views_and_inputs_are_clear_errors() -> None:
         MultiViewSynchroniser[int]([])
     with pytest.raises(ValueError, match="unique"):
         MultiViewSynchroniser[int](["a", "a"])
-    with pytest.raises(ValueError, match="min_views"):
-        MultiViewSynchroniser[int](["a", "b"], SyncConfig(min_views=3))
+    with pytest.raises(ValueError, match="min_cameras"):
+        MultiViewSynchroniser[int](["a", "b"], SyncConfig(min_cameras=3))
     with pytest.raises(ValueError, match="reference_view 'z'"):
         MultiViewSynchroniser[int](["a", "b"], reference_view="z")
     sync = MultiViewSynchroniser[int](["a", "b"])

@@ -89,7 +89,7 @@ def test_values_map_onto_pipeline_sync_and_publish_settings(tmp_path: Path) -> N
     assert (spec.localiser, spec.side, spec.box_scale, spec.use_known_intrinsics) == (
         "tracker", "left", 1.5, False
     )  # fmt: skip
-    assert settings.sync == SyncConfig(slop_s=0.0, max_wait_s=0.25, min_views=2)
+    assert settings.sync == SyncConfig(slop_s=0.0, max_wait_s=0.25, min_cameras=2)
     assert settings.cameras.image_topics == ("/rig/left/image/compressed",
                                              "/rig/right/image/compressed")  # fmt: skip
     assert settings.cameras.info_topics is None
