@@ -8,5 +8,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=tools/setup_venv.sh
-. tools/setup_venv.sh
+. tools/setup_venv.sh ""  # no extras: an explicit argument keeps the demo's options out of it
 exec hggt demo "$@"
