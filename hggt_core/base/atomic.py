@@ -19,8 +19,9 @@ import shutil
 import tempfile
 from collections.abc import Collection, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import IO
+
+from hggt_core.base.closeable import AllOrNothing
 
 _NEW_FILE_MODE = 0o644  # rw-r--r-- whatever the umask, as for a file written with open()
 _LISTED_ENTRIES = 3
@@ -86,11 +87,11 @@ def check_replaceable(path: str | os.PathLike[str], replaceable: Collection[str]
         )
 
 
-class StagedDirectory:
+class StagedDirectory(AllOrNothing):
     """A folder written under a hidden name beside its destination, moved there when complete.
 
     Write into :attr:`staging`; :meth:`commit` renames it to the destination (replacing an
-    earlier output there), :meth:`discard` deletes it. As a context manager it commits when
+    earlier output there), :meth:`abort` deletes it. As a context manager it commits when
     the block succeeds and discards on any exception, KeyboardInterrupt included. A symbolic
     link as destination is followed: its target is replaced, the link kept.
 
@@ -146,33 +147,24 @@ class StagedDirectory:
                     os.replace(earlier, self.destination)
                 raise
         except BaseException:
-            self.discard()
+            self.abort()
             raise
         self._finished = True
         if earlier is not None:
             shutil.rmtree(earlier, ignore_errors=True)
         return self.destination
 
-    def discard(self) -> None:
+    def close(self) -> Path:
+        """Commit unless already committed or discarded; returns the destination."""
+        if not self._finished:
+            self.commit()
+        return self.destination
+
+    def abort(self) -> None:
         """Delete the staged folder; the destination is left as it was. Idempotent."""
         if not self._finished:
             self._finished = True
             shutil.rmtree(self.staging, ignore_errors=True)
-
-    def __enter__(self) -> StagedDirectory:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            if not self._finished:
-                self.commit()
-        else:
-            self.discard()
 
 
 def _hidden_name(destination: Path, kind: str) -> str:

@@ -12,12 +12,12 @@ replaced only when it is empty or holds an earlier output (nothing but :data:`OU
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 
 import numpy as np
 import numpy.typing as npt
 
 from hggt_core.base.atomic import StagedDirectory, check_replaceable
+from hggt_core.base.closeable import AllOrNothing
 from hggt_core.io.exports import save_json, save_npz, save_obj
 from hggt_core.io.images import write_rgb
 from hggt_core.pipeline.types import FrameSet, HandResult
@@ -38,7 +38,7 @@ def check_output_folder(directory: Path) -> None:
     check_replaceable(directory, OUTPUT_ENTRIES)
 
 
-class FileOutputs:
+class FileOutputs(AllOrNothing):
     """Writes each frameset's meshes and overlays as it comes, and all results at the end.
 
     Layout under ``directory``: ``results.npz`` and ``results.json`` (every hand of every
@@ -104,21 +104,7 @@ class FileOutputs:
 
     def abort(self) -> None:
         """Discard everything written; the output folder is left as it was."""
-        self._staged.discard()
-
-    def __enter__(self) -> FileOutputs:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
+        self._staged.abort()
 
 
 def _file_stem(view_name: str) -> str:

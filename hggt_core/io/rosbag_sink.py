@@ -31,7 +31,6 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -42,6 +41,7 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.stores import ros2_jazzy as msgs
 
+from hggt_core.base.closeable import AllOrNothing
 from hggt_core.io import ros_schema
 from hggt_core.io.marker_cdr import marker_array_cdr
 from hggt_core.io.output_plan import (
@@ -122,7 +122,7 @@ def _pose_array(joints: JointsContent, stamp_ns: int) -> msgs.geometry_msgs__msg
     )
 
 
-class RosbagSink:
+class RosbagSink(AllOrNothing):
     """Writes one frameset's hand results at a time; use as a context manager.
 
     Example:
@@ -282,17 +282,3 @@ class RosbagSink:
         self._closed = True
         self._writer.abort()
         shutil.rmtree(self._tmpdir, ignore_errors=True)
-
-    def __enter__(self) -> RosbagSink:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
