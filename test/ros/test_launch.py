@@ -24,13 +24,10 @@ environment (HGGT_ROS_ENV set) with ../shared/ros present, a missing piece fails
 from __future__ import annotations
 
 import os
-import random
 import re
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,101 +36,12 @@ import pytest
 
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with the ROS environment (launch)")
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_ROS = REPO.parent / "shared" / "ros"
-PREFIX = REPO / ".ros-install"
-CLI_ENV = PREFIX / "cli" / "env.sh"
-COLCON = PREFIX / "colcon" / "bin" / "colcon"
 CAMERAS = ("cam0", "cam1", "cam2")
 FRAMESETS = 3
 HEIGHT, WIDTH = 48, 64
 START_TIMEOUT_S = 90.0
 OUTPUT_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 30.0
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """A built colcon workspace and the environment to run ``ros2`` in it."""
-
-    root: Path
-    env: dict[str, str]
-
-
-def _unavailable(message: str) -> None:
-    if os.environ.get("HGGT_ROS_ENV"):
-        pytest.fail(f"inside the ROS test environment (HGGT_ROS_ENV is set): {message}")
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """``colcon build`` of a workspace holding the checkout; the environment of its setup.bash."""
-    if not SHARED_ROS.is_dir():
-        pytest.skip(f"{SHARED_ROS} is absent: the ros2 CLI (launch, ros2cli) comes from there")
-    if not (CLI_ENV.is_file() and COLCON.is_file()):
-        _unavailable(f"{CLI_ENV} or {COLCON} is missing: run tools/setup_ros_env.sh")
-    root = tmp_path_factory.mktemp("colcon_ws")
-    (root / "src").mkdir()
-    (root / "src" / "hggt_ros").symlink_to(REPO, target_is_directory=True)
-    build = subprocess.run(
-        [str(COLCON), "build"],
-        cwd=root, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert build.returncode == 0, build.stdout + build.stderr
-    # The user's shell: the ROS environment, then the workspace's setup.bash.
-    script = f". '{CLI_ENV}' && . '{root}/install/setup.bash' && env -0"
-    shell = subprocess.run(["bash", "-c", script], capture_output=True, timeout=60, check=True)
-    env = dict(item.split("=", 1) for item in shell.stdout.decode().split("\0") if "=" in item)
-    env["ROS_DOMAIN_ID"] = str(random.randrange(1, 101))
-    env["ROS_LOG_DIR"] = str(root / "ros_log")
-    return Workspace(root, env)
-
-
-def _session(leader: int) -> list[int]:
-    """Processes still alive (zombies aside) in the session that ``leader`` started."""
-    alive = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        fields = stat.rsplit(")", 1)[-1].split()  # after "pid (comm)": state ppid pgrp session
-        if fields[0] != "Z" and int(fields[3]) == leader:
-            alive.append(int(entry.name))
-    return alive
-
-
-@pytest.fixture
-def start_launch(workspace: Workspace, tmp_path: Path) -> Iterator[Any]:
-    """Starts ``ros2 launch hggt_ros multi_cam.launch.py ARGS`` in its own session.
-
-    A session of its own is what a terminal's job control gives (and more): Ctrl-C there
-    sends SIGINT to the whole process group, as the tests do. Processes left in the session
-    at the end are killed (by id) after the test has looked at them.
-    """
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(*arguments: str) -> tuple[subprocess.Popen[bytes], Path]:
-        log = tmp_path / f"launch{len(started)}.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                ["ros2", "launch", "hggt_ros", "multi_cam.launch.py", *arguments],
-                env=workspace.env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        started.append(process)
-        return process, log
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        for pid in _session(process.pid):
-            os.kill(pid, signal.SIGKILL)
 
 
 def _image(camera: str, stamp_ns: int, pixels: np.ndarray | None = None) -> Any:
@@ -211,7 +119,7 @@ def _send_framesets(
         assert stamp_ns in rig.mano_stamps(), f"no /hand/mano for the frameset at {stamp_ns} ns"
 
 
-def _ros2(workspace: Workspace, *arguments: str) -> str:
+def _ros2(workspace: Any, *arguments: str) -> str:
     """Runs ``ros2 ARGUMENTS`` (no daemon: nothing outlives the test); returns its stdout."""
     result = subprocess.run(
         ["ros2", *arguments, "--no-daemon", "--timeout", "20"],
@@ -246,7 +154,7 @@ def _wait_until_connected(rig: Rig, process: subprocess.Popen[bytes], log: Path)
 
 
 def test_ros2_launch_streams_sets_parameters_and_stops_on_ctrl_c(
-    workspace: Workspace, start_launch: Any
+    workspace: Any, start_launch: Any, session_alive: Any
 ) -> None:
     started_s = time.monotonic()
     process, log = start_launch("cameras:=[cam0, cam1, cam2]", "engine:=torch")
@@ -263,9 +171,9 @@ def test_ros2_launch_streams_sets_parameters_and_stops_on_ctrl_c(
     text = _stop(process, log)
     assert process.returncode == 0, text
     deadline = time.monotonic() + 5.0
-    while _session(process.pid) and time.monotonic() < deadline:
+    while session_alive(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _session(process.pid) == [], f"left running after Ctrl-C:\n{text}"
+    assert session_alive(process.pid) == [], f"left running after Ctrl-C:\n{text}"
 
     assert "Set parameter successful" in set_output
     assert "sync settings now SyncConfig(slop_s=0.05," in text  # the node applied it
@@ -283,7 +191,7 @@ def test_ros2_launch_streams_sets_parameters_and_stops_on_ctrl_c(
 
 
 def test_use_rviz_without_rviz2_fails_before_starting_anything(
-    workspace: Workspace, start_launch: Any
+    workspace: Any, start_launch: Any, session_alive: Any
 ) -> None:
     prefixes = workspace.env.get("AMENT_PREFIX_PATH", "").split(os.pathsep)
     index = "share/ament_index/resource_index/packages/rviz2"
@@ -299,7 +207,7 @@ def test_use_rviz_without_rviz2_fails_before_starting_anything(
     assert "package 'rviz2' is not installed" in text and "nothing was started" in text
     assert "process started" not in text
     time.sleep(1.0)  # a node started anyway would still be running now
-    assert _session(process.pid) == [], f"left running:\n{text}"
+    assert session_alive(process.pid) == [], f"left running:\n{text}"
 
 
 # Evaluates the launch file's node actions for use_rviz:=true as `ros2 launch` would (same
@@ -321,9 +229,7 @@ print(len(nodes))
 """
 
 
-def test_use_rviz_writes_an_rviz_config_for_this_launch(
-    workspace: Workspace, tmp_path: Path
-) -> None:
+def test_use_rviz_writes_an_rviz_config_for_this_launch(workspace: Any, tmp_path: Path) -> None:
     fake_rviz = tmp_path / "fake_rviz"
     marker = fake_rviz / "share" / "ament_index" / "resource_index" / "packages" / "rviz2"
     marker.parent.mkdir(parents=True)
@@ -351,7 +257,7 @@ def test_use_rviz_writes_an_rviz_config_for_this_launch(
 
 
 def test_ros2_launch_without_weights_reconstructs_real_hands(
-    workspace: Workspace,
+    workspace: Any,
     start_launch: Any,
     examples_dir: Path,
     mediapipe_ready: None,

@@ -13,78 +13,23 @@ inside the ROS test environment (HGGT_ROS_ENV) a missing CLI fails instead.
 from __future__ import annotations
 
 import os
-import random
 import signal
-import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_ROS = REPO.parent / "shared" / "ros"
-PREFIX = REPO / ".ros-install"
-CLI_ENV = PREFIX / "cli" / "env.sh"
-COLCON = PREFIX / "colcon" / "bin" / "colcon"
 URDF = "pkg://ghand/assets/models/urdf/ghand_right.urdf"
 HEIGHT, WIDTH = 48, 64
 START_TIMEOUT_S = 90.0
 
 
-def _unavailable(message: str) -> None:
-    if os.environ.get("HGGT_ROS_ENV"):
-        pytest.fail(f"inside the ROS test environment (HGGT_ROS_ENV is set): {message}")
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def workspace_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The environment of a built colcon workspace holding the checkout."""
+@pytest.fixture(autouse=True)
+def retarget_extra() -> None:
+    """Skip without the retarget extra (dex-retargeting and ghand's URDF)."""
     pytest.importorskip("dex_retargeting", reason="the retarget extra is not installed")
     pytest.importorskip("ghand", reason="the retarget extra (ghand's URDF) is not installed")
-    if not SHARED_ROS.is_dir():
-        pytest.skip(f"{SHARED_ROS} is absent: the ros2 CLI (launch, ros2cli) comes from there")
-    if not (CLI_ENV.is_file() and COLCON.is_file()):
-        _unavailable(f"{CLI_ENV} or {COLCON} is missing: run tools/setup_ros_env.sh")
-    root = tmp_path_factory.mktemp("colcon_ws")
-    (root / "src").mkdir()
-    (root / "src" / "hggt_ros").symlink_to(REPO, target_is_directory=True)
-    build = subprocess.run(
-        [str(COLCON), "build"], cwd=root, capture_output=True, text=True, timeout=300
-    )
-    assert build.returncode == 0, build.stdout + build.stderr
-    script = f". '{CLI_ENV}' && . '{root}/install/setup.bash' && env -0"
-    shell = subprocess.run(["bash", "-c", script], capture_output=True, timeout=60, check=True)
-    env = dict(item.split("=", 1) for item in shell.stdout.decode().split("\0") if "=" in item)
-    env["ROS_DOMAIN_ID"] = str(random.randrange(1, 101))
-    env["ROS_LOG_DIR"] = str(root / "ros_log")
-    return env
-
-
-@pytest.fixture
-def launch(workspace_env: dict[str, str], tmp_path: Path) -> Iterator[Any]:
-    """Starts ``ros2 launch hggt_ros multi_cam.launch.py ARGS`` in its own session."""
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(*arguments: str) -> tuple[subprocess.Popen[bytes], Path]:
-        log = tmp_path / f"launch{len(started)}.log"
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                ["ros2", "launch", "hggt_ros", "multi_cam.launch.py", *arguments],
-                env=workspace_env, cwd=tmp_path, stdout=output, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        started.append(process)
-        return process, log
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def _image(stamp_ns: int) -> Any:
@@ -98,20 +43,18 @@ def _image(stamp_ns: int) -> Any:
     return message
 
 
-def test_multi_cam_launch_drives_the_robot_hand(
-    workspace_env: dict[str, str], launch: Any
-) -> None:
+def test_multi_cam_launch_drives_the_robot_hand(workspace: Any, start_launch: Any) -> None:
     import rclpy
     import rclpy.context
     import rclpy.executors
     from rclpy.qos import qos_profile_sensor_data
     from sensor_msgs.msg import Image, JointState
 
-    process, log = launch(
+    process, log = start_launch(
         "cameras:=[cam0]", "engine:=torch", "retarget:=true", f"robot_urdf:={URDF}"
     )
     context = rclpy.context.Context()
-    rclpy.init(context=context, domain_id=int(workspace_env["ROS_DOMAIN_ID"]))
+    rclpy.init(context=context, domain_id=int(workspace.env["ROS_DOMAIN_ID"]))
     node = rclpy.create_node("retarget_launch_test", context=context)
     executor = rclpy.executors.SingleThreadedExecutor(context=context)
     executor.add_node(node)
@@ -163,8 +106,10 @@ def test_multi_cam_launch_drives_the_robot_hand(
     assert "[hggt_retarget-2]: process has finished cleanly" in text, text
 
 
-def test_a_missing_urdf_starts_nothing(launch: Any) -> None:
-    process, log = launch("cameras:=[cam0]", "retarget:=true", "robot_urdf:=/no/such/hand.urdf")
+def test_a_missing_urdf_starts_nothing(start_launch: Any) -> None:
+    process, log = start_launch(
+        "cameras:=[cam0]", "retarget:=true", "robot_urdf:=/no/such/hand.urdf"
+    )
     process.wait(START_TIMEOUT_S)
     text = log.read_text(errors="replace")
     assert process.returncode != 0, text
