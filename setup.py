@@ -66,6 +66,7 @@ setup(
             "ros-jazzy-geometry-msgs",
             "ros-jazzy-visualization-msgs",
             "ros-jazzy-diagnostic-msgs",
+            "ros-jazzy-std-srvs",
             "ros-jazzy-builtin-interfaces",
             "ros-jazzy-rcl-interfaces",
             "ros-jazzy-rmw-fastrtps-cpp",

@@ -7,7 +7,8 @@
 * ``sensor_msgs/CameraInfo`` -> K [3, 3] in this project's pixel convention: the centre of the
   top-left pixel is at (0.5, 0.5) (README), whereas ROS and OpenCV put it at (0, 0), so the
   principal point moves by +0.5 pixel; binning and the region of interest are applied, so K
-  describes the image actually published.
+  describes the image actually published; with the lens distortion (``distortion_model``,
+  ``d``) of :mod:`hggt_core.io.camera_info`.
 * Stamps: ``builtin_interfaces/Time`` <-> integer nanoseconds exactly. Float seconds cannot
   hold every nanosecond of an epoch stamp (float64 resolves about 0.24 us at 1.7e9 s), so
   stamps travel as integer nanoseconds from the image header through the synchroniser,
@@ -34,7 +35,7 @@ from geometry_msgs.msg import Point, Pose, PoseArray, Quaternion, TransformStamp
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
 from std_msgs.msg import Header
 
-from hggt_core.io.camera_info import published_intrinsics
+from hggt_core.io.camera_info import PublishedCalibration, published_calibration
 from hggt_core.io.image_encoding import decode_compressed, decode_image
 from hggt_core.io.marker_cdr import marker_array_cdr
 from hggt_core.io.output_plan import OutputPlan
@@ -97,19 +98,20 @@ def compressed_to_rgb(message: CompressedImage) -> npt.NDArray[np.uint8]:
     return decode_compressed(message.format, message.data)
 
 
-def camera_info_intrinsics(
-    message: CameraInfo,
-) -> tuple[npt.NDArray[np.float64], tuple[int, int]] | None:
-    """K of the published image and its size, from a ``sensor_msgs/CameraInfo``.
+def camera_info_calibration(message: CameraInfo) -> PublishedCalibration | None:
+    """K, size and lens distortion of the published image, from a ``sensor_msgs/CameraInfo``.
 
-    :func:`hggt_core.io.camera_info.published_intrinsics`, shared with ``hggt bag``: +0.5 px
+    :func:`hggt_core.io.camera_info.published_calibration`, shared with ``hggt bag``: +0.5 px
     principal point, region of interest and binning applied.
 
     Returns:
-        ``(K [3, 3] float64, (width, height))`` of the published image, or None for an
-        uncalibrated camera (non-positive focal lengths, e.g. an all-zero K).
+        The calibration, or None for an uncalibrated camera (non-positive focal lengths, e.g.
+        an all-zero K).
+
+    Raises:
+        CameraInfoError: an unknown distortion model or a D of the wrong length.
     """
-    return published_intrinsics(message)
+    return published_calibration(message)
 
 
 def header(stamp: Time, frame_id: str) -> Header:

@@ -7,7 +7,7 @@ ROS-free and light to import (no rclpy, no launch, no torch at import time):
 * :data:`ARGUMENT_PARAMETERS` and :func:`parameter_overrides`: launch arguments -> node
   parameters (empty arguments leave the parameters file's values);
 * :func:`parameters_from_file`: the values a ROS 2 parameters file gives one node;
-* :func:`rviz_config`: the RViz configuration for the cameras, namespace and reference frame
+* :func:`rviz_config`: the RViz configuration for the cameras, namespace and fixed frame
   of this launch, made from the package's ``config/hggt.rviz`` (its template);
 * :func:`rviz_inputs` and :func:`resolve_topic`: which frame and topics that configuration
   shows, by the node's own parameter mapping (:mod:`hggt_ros.params`) and name resolution.
@@ -30,6 +30,9 @@ ARGUMENT_PARAMETERS = {
     "engine": "engine.kind",
     "device": "engine.device",
     "reference_frame": "frames.reference",
+    "calibration_file": "calibration.file",
+    "world_frame": "calibration.world_frame",
+    "anchor_frame": "frames.anchor_frame",
 }
 """Launch argument -> the node parameter it sets when not empty."""
 OUTPUT_TOPIC_PREFIX = "/hand/"
@@ -125,8 +128,10 @@ def rviz_inputs(
 
     The values are the node's: the parameters file's section for the node, then the launch
     arguments, mapped by :func:`hggt_ros.params.settings_from_parameters`. The fixed frame is
-    ``frames.reference``, or when empty ``<first camera>_optical_frame`` (the node then uses
-    the first camera's header.frame_id, which a launch cannot know).
+    the world frame (``calibration.world_frame`` or ``calibration.file``'s), else the anchor
+    frame (``frames.anchor_frame``), else ``frames.reference``, or when that is empty too
+    ``<first camera>_optical_frame`` (the node then uses the first camera's header.frame_id,
+    which a launch cannot know).
 
     Raises:
         LaunchSetupError: an unreadable parameters file.
@@ -140,7 +145,9 @@ def rviz_inputs(
     settings = settings_from_parameters(values)
     names = settings.cameras.names
     topics = [topic.removesuffix("/compressed") for topic in settings.cameras.image_topics]
-    fixed_frame = settings.frames.reference or f"{names[0]}_optical_frame"
+    world = None if settings.calibration is None else settings.calibration.world_frame
+    anchor = None if settings.frames.anchor is None else settings.frames.anchor.frame
+    fixed_frame = world or anchor or settings.frames.reference or f"{names[0]}_optical_frame"
     resolved = [resolve_topic(topic, namespace) for topic in topics]
     return fixed_frame, list(zip(names, resolved, strict=True))
 
@@ -157,7 +164,7 @@ def rviz_config(
     Args:
         template: text of an RViz configuration with at least one ``rviz_default_plugins/Image``
             display (``config/hggt.rviz``).
-        fixed_frame: RViz's fixed frame (the node's reference frame).
+        fixed_frame: RViz's fixed frame (world, anchor or reference frame).
         image_topics: (camera name, resolved image topic) per camera, reference first.
         namespace: the node's namespace.
 

@@ -19,7 +19,6 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import PoseArray
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
@@ -28,22 +27,28 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSDurabilityPolicy, QoSProfile, QoSReliabilityPolicy
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image, JointState
 from std_msgs.msg import Header
+from std_srvs.srv import Trigger
 from tf2_msgs.msg import TFMessage
 from visualization_msgs.msg import MarkerArray
 
 from hggt_core.assembly.factory import build_pipeline
+from hggt_core.geometry.distortion import LensDistortion
 from hggt_core.io import ros_schema
+from hggt_core.io.camera_info import CameraInfoError
 from hggt_core.io.image_encoding import ImageEncodingError
 from hggt_core.io.output_plan import OutputConfig, output_topics, plan_outputs
+from hggt_core.io.ros_schema import TransformSpec
 from hggt_core.pipeline.filters import HandFilter
 from hggt_core.pipeline.sync import MultiViewSynchroniser
 from hggt_core.pipeline.sync_types import SyncedSet
-from hggt_core.pipeline.types import FloatArray, FrameSet, ImageArray, View
+from hggt_core.pipeline.types import FloatArray, FrameSet, HandResult, ImageArray, View
 from hggt_ros import conversions as conv
 from hggt_ros import health, parameter_table, params
+from hggt_ros.camera_frames import CameraFrames
 from hggt_ros.log_bridge import CoreLogRoute
 from hggt_ros.node_support import declare, run_node
-from hggt_ros.worker import CameraMonitor, LatestWinsWorker, StaticCameraFrames
+from hggt_ros.worker import CameraMonitor, LatestWinsWorker
+from hggt_ros.world_frame import WorldFrame, WorldOutcome, world_health
 
 _THROTTLE_S = 5.0
 _MESSAGE_TYPES: dict[str, type] = {
@@ -62,6 +67,7 @@ class _Frame:
     frame_id: str
     image: ImageArray
     intrinsics: FloatArray | None
+    distortion: LensDistortion | None = None
 
 
 class HggtNode(Node):
@@ -98,14 +104,13 @@ class HggtNode(Node):
         self._cameras = [CameraMonitor(name, topic) for name, topic in topics]
         self._sync: MultiViewSynchroniser[_Frame] = MultiViewSynchroniser(s.cameras.names, s.sync)
         self._filter = None if s.filter is None else HandFilter(s.filter)
-        average = s.frames.static_average
-        self._static = None if average is None else StaticCameraFrames(average)
         self._newest: tuple[int, int] | None = None  # (stamp ns, node clock ns at arrival)
         self._last_accepted_s = -float("inf")
         self._rate_limited = 0
         self._last: health.FramesetOutcome | None = None
         self._outputs = health.OutputMonitor()
         self._create_publishers()
+        self._start_robot_side()
         self._worker: LatestWinsWorker[SyncedSet[_Frame]] = LatestWinsWorker(self._process)
         self._worker.start()
         self._subscribe()
@@ -137,6 +142,26 @@ class HggtNode(Node):
         self._pub_tf_static = self.create_publisher(TFMessage, "/tf_static", latched)
         self._pub_diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", 10)
 
+    def _start_robot_side(self) -> None:
+        """Known cameras (file, TF), the anchor, steady camera frames, the reset service."""
+        s, f = self._settings, self._settings.frames
+        self._frames = CameraFrames(f.steady, f.filter_cameras, f.anchor, self._publish_static)
+        own = (s.output.camera_prefix, str(self._values["frames.hand_prefix"]))
+        self._world = None if s.calibration is None else WorldFrame(s.calibration, own)
+        self._world_outcome: WorldOutcome | None = None
+        self._world_seen = False  # steady frames hang from the world once it was reached
+        if self._world is not None and self._world.uses_tf:
+            # What tf2_ros' listener subscribes with: reliable, depth 100, /tf_static latched.
+            latched, volatile = QoSDurabilityPolicy.TRANSIENT_LOCAL, QoSDurabilityPolicy.VOLATILE
+            for topic, durability in (("/tf_static", latched), ("/tf", volatile)):
+                callback = functools.partial(self._on_tf, static=durability == latched)
+                qos = QoSProfile(depth=100, durability=durability)
+                self.create_subscription(TFMessage, topic, callback, qos)
+        # Private (~/): it acts on this node alone, so two nodes in a namespace never clash.
+        self.create_service(Trigger, "~/reset_cameras", self._on_reset_cameras)
+        if f.reference is not None:  # known now; static transforms are timeless
+            self._frames.set_reference(f.reference, self.get_clock().now().nanoseconds)
+
     def _refuse_renamed_parameters(self) -> None:
         """Stop on a former parameter name (declared only to see whether it was set)."""
         for old, new in parameter_table.RENAMED_PARAMETERS.items():
@@ -162,7 +187,12 @@ class HggtNode(Node):
                 self.create_subscription(CameraInfo, c.info_topics[index], info_callback, qos)
 
     def _on_info(self, index: int, message: CameraInfo) -> None:
-        self._cameras[index].intrinsics = conv.camera_info_intrinsics(message)
+        camera = self._cameras[index]
+        try:
+            camera.intrinsics = conv.camera_info_calibration(message)
+        except CameraInfoError as error:  # refused: estimated intrinsics beat a wrong lens
+            camera.intrinsics = None
+            self._bad_input(camera, f"{error}; camera treated as uncalibrated")
 
     def _on_image(self, index: int, message: Image | CompressedImage) -> None:
         camera = self._cameras[index]
@@ -176,17 +206,18 @@ class HggtNode(Node):
         except ImageEncodingError as error:
             self._bad_input(camera, f"image dropped: {error}")
             return
-        size, intrinsics = (rgb.shape[1], rgb.shape[0]), None
-        if camera.intrinsics is not None:
-            intrinsics, info_size = camera.intrinsics
-            if info_size != size:
-                intrinsics = None
-                self._bad_input(camera, f"camera_info is for {info_size}, image is {size}")
+        size, intrinsics, distortion = (rgb.shape[1], rgb.shape[0]), None, None
+        calibration = camera.intrinsics
+        if calibration is not None:
+            if calibration.size != size:
+                self._bad_input(camera, f"camera_info is for {calibration.size}, image is {size}")
+            else:
+                intrinsics, distortion = calibration.intrinsics, calibration.distortion
         camera.frame_id = message.header.frame_id or camera.name
         stamp_ns = conv.time_to_ns(message.header.stamp)
         if self._newest is None or stamp_ns >= self._newest[0]:
             self._newest = (stamp_ns, now_ns)
-        frame = _Frame(camera.frame_id, rgb, intrinsics)
+        frame = _Frame(camera.frame_id, rgb, intrinsics, distortion)
         self._submit(self._sync.push(camera.name, stamp_ns, frame))
 
     def _bad_input(self, camera: CameraMonitor, problem: str) -> None:
@@ -216,21 +247,23 @@ class HggtNode(Node):
 
     def _process(self, synced: SyncedSet[_Frame]) -> None:
         """Worker thread: inference and publishing of one frameset."""
-        views = tuple(View(name, t, f.image, f.intrinsics) for name, t, f in synced.views)
+        views = tuple(
+            View(name, t, f.image, f.intrinsics, f.distortion) for name, t, f in synced.views
+        )
         frameset = FrameSet(synced.reference_stamp_ns, views)
         results = self._pipeline.predictor(frameset)
         hand_filter = self._filter
         if hand_filter is not None:
             results = [hand_filter(result) for result in results]
-        frame_ids = {camera.name: camera.frame_id for camera in self._cameras}
-        frame_ids.update({name: frame.frame_id for name, _, frame in synced.views})
-        if self._settings.frames.reference is not None:
-            frame_ids[self._cameras[0].name] = self._settings.frames.reference
+        frame_ids = self._frame_ids(synced)
+        world = self._express(results, frame_ids)
         output = self._settings.output
         if output.markers is not None and self._pub_markers.get_subscription_count() == 0:
             # The mesh marker is the costliest message by far: skip it while nobody listens.
             output = dataclasses.replace(output, markers=None)
-        plan = plan_outputs(frameset, results, frame_ids, output, self._faces)
+        plan = plan_outputs(
+            frameset, world.results, frame_ids, output, self._faces, world_frame=world.world_frame
+        )
         out = conv.frameset_messages(plan)
         if out.mano is not None:
             self._pubs[ros_schema.MANO_TOPIC].publish(out.mano)
@@ -238,12 +271,36 @@ class HggtNode(Node):
             self._pubs[ros_schema.joints_topic(side)].publish(poses)
         if out.markers is not None:
             self._pub_markers.publish(out.markers)
-        stamp = conv.ns_to_time(plan.stamp_ns)
-        self._publish_tf(out, stamp, plan.cameras_view == self._cameras[0].name)
+        home = self._world.world_frame if self._world and self._world_seen else None
+        self._publish_tf(out, plan.stamp_ns, home or frame_ids[self._cameras[0].name])
         now_ns = self.get_clock().now().nanoseconds
         self._outputs.record(now_ns * 1e-9, synced.reference_stamp_s)
         tracker = self._tracker_state()
-        self._last = health.FramesetOutcome(synced, len(results), tracker)
+        self._last = health.FramesetOutcome(synced, len(world.results), tracker)
+
+    def _frame_ids(self, synced: SyncedSet[_Frame]) -> dict[str, str]:
+        """Camera name -> optical frame id; camera 0's anchors the anchor frame."""
+        frame_ids = {camera.name: camera.frame_id for camera in self._cameras}
+        frame_ids.update({name: frame.frame_id for name, _, frame in synced.views})
+        reference = self._cameras[0].name
+        if self._settings.frames.reference is not None:
+            frame_ids[reference] = self._settings.frames.reference
+        elif reference in synced.names:  # its images' header.frame_id is known now
+            self._frames.set_reference(frame_ids[reference], synced.reference_stamp_ns)
+        return frame_ids
+
+    def _express(self, results: list[HandResult], frame_ids: dict[str, str]) -> WorldOutcome:
+        """The hands in the world frame when known cameras allow it (else unchanged)."""
+        if self._world is None:
+            return WorldOutcome(results, None, None, (), "")
+        outcome = self._world_outcome = self._world.express(results, frame_ids)
+        if outcome.problem:
+            self.get_logger().warning(
+                f"hands stay in the camera frame: {outcome.problem}",
+                throttle_duration_sec=_THROTTLE_S,
+            )
+        self._world_seen = self._world_seen or outcome.world_frame is not None
+        return outcome
 
     def _tracker_state(self) -> str:
         if self._pipeline.engine == "landmarks":
@@ -252,20 +309,40 @@ class HggtNode(Node):
         mode = self._settings.pipeline.localiser
         return health.tracker_state(localiser) or f"off (localiser.mode {mode})"
 
-    def _publish_tf(self, out: conv.FramesetMessages, stamp: Time, on_camera0: bool) -> None:
-        """Cameras on /tf, or once converged (fixed cameras) on /tf_static; hand frames."""
-        cameras, static = out.cameras, self._static
-        if static is not None:
-            # Only estimates relative to camera 0 describe the same frames every time.
-            if on_camera0 and static.update(cameras):
-                frozen = [conv.transform_stamped(spec, stamp) for spec in static.frozen]
-                self._pub_tf_static.publish(TFMessage(transforms=frozen))
-                names = [transform.child_frame_id for transform in frozen]
-                self.get_logger().info(f"fixed cameras converged, on /tf_static: {names}")
-            cameras = [spec for spec in cameras if not static.is_frozen(spec.child)]
-        transforms = [conv.transform_stamped(spec, stamp) for spec in cameras]
+    def _publish_tf(self, out: conv.FramesetMessages, stamp_ns: int, home_frame: str) -> None:
+        """Cameras on /tf (steady ones filtered, converged fixed ones on /tf_static); hands."""
+        update = self._frames.update(out.cameras, home_frame, stamp_ns)
+        for line in update.log_lines(home_frame):
+            self.get_logger().info(line)
+        stamp = conv.ns_to_time(stamp_ns)
+        transforms = [conv.transform_stamped(spec, stamp) for spec in update.dynamic]
         if transforms or out.hand_frames:
             self._pub_tf.publish(TFMessage(transforms=transforms + out.hand_frames))
+
+    def _publish_static(self, specs: list[TransformSpec]) -> None:
+        """The node's whole static list (anchor, frozen cameras): /tf_static keeps one message."""
+        transforms = [conv.transform_stamped(s, conv.ns_to_time(s.stamp_ns)) for s in specs]
+        self._pub_tf_static.publish(TFMessage(transforms=transforms))
+
+    def _on_tf(self, message: TFMessage, static: bool) -> None:
+        world = self._world
+        refused = [] if world is None else world.add_message(message, static)
+        if refused:
+            self.get_logger().warning(
+                f"TF transform ignored: {refused[0]}", throttle_duration_sec=_THROTTLE_S
+            )
+
+    def _on_reset_cameras(
+        self, request: Trigger.Request, response: Trigger.Response
+    ) -> Trigger.Response:
+        """``~/reset_cameras``: re-estimate the steady camera frames, restart the hand filter."""
+        forgotten = self._frames.reset()
+        if self._settings.filter is not None:
+            self._filter = HandFilter(self._settings.filter)  # the worker takes it next frameset
+        response.success = True
+        response.message = f"camera frames re-estimated ({forgotten} were fixed), filter reset"
+        self.get_logger().info(response.message)
+        return response
 
     def _on_diagnostics(self) -> None:
         now = self.get_clock().now()
@@ -282,6 +359,8 @@ class HggtNode(Node):
             self._worker.stats(), sync, self._last, outputs, self._rate_limited,
             self._pipeline.trained, identity,
         )  # fmt: skip
+        if self._world is not None:
+            work = world_health(work, self._world_outcome, self._world.world_frame)
         # /diagnostics is global: the qualified name ("rig/hggt_node") tells rigs apart.
         name = self.get_fully_qualified_name().lstrip("/")
         statuses = [_status(f"{name}: pipeline", s.pipeline.device, work)]

@@ -24,6 +24,7 @@ _TYPES = {
     "float": Parameter.Type.DOUBLE,
     "string": Parameter.Type.STRING,
     "string_array": Parameter.Type.STRING_ARRAY,
+    "float_array": Parameter.Type.DOUBLE_ARRAY,
 }
 
 
@@ -38,11 +39,14 @@ def declare(node: Node, definition: ParameterDefinition) -> ParameterValue:
     descriptor = ParameterDescriptor(
         description=definition.description + choices, read_only=not definition.dynamic
     )
-    if definition.kind == "float":
-        descriptor.dynamic_typing = True  # accept "-p sync.slop_s:=0"; the settings check it
+    value: object = definition.default
+    if definition.kind in ("float", "float_array"):
+        # Accept "-p sync.slop_s:=0" and "[0, 0, 1]" (integers); the settings check the value.
+        descriptor.dynamic_typing = True
+        value = None if definition.default == () else definition.default  # not set: default
     else:
         descriptor.type = kind.value
-    value = kind if definition.default == () else definition.default  # typed empty list
+        value = kind if definition.default == () else definition.default  # typed empty list
     declared = node.declare_parameter(definition.name, value, descriptor).value
     return definition.default if declared is None else declared
 

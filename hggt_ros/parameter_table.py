@@ -7,12 +7,15 @@ Defaults are read from the core's dataclasses (:class:`~hggt_core.assembly.facto
 :class:`~hggt_core.pipeline.sync_types.SyncConfig`,
 :class:`~hggt_core.pipeline.filters.FilterConfig`,
 :class:`~hggt_core.pipeline.tracker.TrackerConfig`,
+:class:`~hggt_core.pipeline.steady_cameras.SteadyCamerasConfig`,
 :class:`~hggt_core.io.ros_markers.MarkerStyle`) so there is one source of truth.
 """
 
 from __future__ import annotations
 
+import array
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
@@ -23,11 +26,14 @@ from hggt_core.engine.registry import PRECISIONS
 from hggt_core.io.ros_markers import MarkerStyle
 from hggt_core.pipeline.camera_average import AverageConfig
 from hggt_core.pipeline.filters import FilterConfig
+from hggt_core.pipeline.steady_cameras import SteadyCamerasConfig
 from hggt_core.pipeline.sync_types import SyncConfig
 from hggt_core.pipeline.tracker import TrackerConfig
 
-ParameterValue: TypeAlias = bool | int | float | str | tuple[str, ...]
-"""A parameter value as the node holds it (string arrays as tuples)."""
+ParameterValue: TypeAlias = bool | int | float | str | tuple[str, ...] | tuple[float, ...]
+"""A parameter value as the node holds it (string and double arrays as tuples)."""
+ParameterKind: TypeAlias = Literal["bool", "int", "float", "string", "string_array", "float_array"]
+"""The ROS type of a parameter (float: double)."""
 
 _SPEC = PipelineSpec()
 _SYNC = SyncConfig()
@@ -35,6 +41,7 @@ _FILTER = FilterConfig()
 _STYLE = MarkerStyle()
 _AVERAGE = AverageConfig()
 _TRACKER = TrackerConfig()
+_STEADY = SteadyCamerasConfig()
 # "boxes" needs boxes given by a caller, which a node never has.
 NODE_LOCALISERS = tuple(name for name in LOCALISER_NAMES if name != "boxes")
 """Hand localisers the node offers (``localiser.mode``)."""
@@ -56,6 +63,8 @@ class ParameterDefinition:
         choices: allowed values of a string parameter (empty: any).
         at_least: inclusive lower bound of a number, or None.
         above: exclusive lower bound of a number, or None.
+        double_array: a tuple default is a double array, not a string array (an empty
+            default does not tell).
     """
 
     name: str
@@ -65,10 +74,11 @@ class ParameterDefinition:
     choices: tuple[str, ...] = ()
     at_least: float | None = None
     above: float | None = None
+    double_array: bool = False
 
     @property
-    def kind(self) -> Literal["bool", "int", "float", "string", "string_array"]:
-        """The ROS parameter type: bool, int, float (double), string or string_array."""
+    def kind(self) -> ParameterKind:
+        """The ROS parameter type: bool, int, float (double), string, string or float array."""
         default = self.default
         if isinstance(default, bool):
             return "bool"
@@ -76,7 +86,9 @@ class ParameterDefinition:
             return "int"
         if isinstance(default, float):
             return "float"
-        return "string" if isinstance(default, str) else "string_array"
+        if isinstance(default, str):
+            return "string"
+        return "float_array" if self.double_array else "string_array"
 
 
 def _p(
@@ -87,8 +99,11 @@ def _p(
     dynamic: bool = False,
     at_least: float | None = None,
     above: float | None = None,
+    double_array: bool = False,
 ) -> ParameterDefinition:
-    return ParameterDefinition(name, default, description, dynamic, choices, at_least, above)
+    return ParameterDefinition(
+        name, default, description, dynamic, choices, at_least, above, double_array
+    )
 
 
 # fmt: off
@@ -99,7 +114,8 @@ PARAMETERS: tuple[ParameterDefinition, ...] = (
     _p("cameras.image_transport", "raw", "raw: sensor_msgs/Image on the topic; compressed: "
        "sensor_msgs/CompressedImage on TOPIC/compressed.", "raw", "compressed"),
     _p("cameras.use_camera_info", True, "Subscribe to camera_info beside each image topic and "
-       "report the known intrinsics instead of the estimated ones."),
+       "correct the estimate to the known intrinsics (HGGT; the landmark engine solves with "
+       "them)."),
     _p("cameras.qos", "sensor_data", "Image subscription QoS: sensor_data (best effort) or "
        "reliable.", "sensor_data", "reliable"),
     _p("cameras.qos_depth", 5, "Image subscription queue depth (keep last).", at_least=1),
@@ -185,14 +201,34 @@ PARAMETERS: tuple[ParameterDefinition, ...] = (
     _p("frames.camera_prefix", "hggt/", "Estimated cameras are published as "
        "PREFIX<camera frame_id>, so they never fight a calibrated TF tree."),
     _p("frames.hand_prefix", "hggt/", "Prefix of the hand frames."),
+    _p("frames.filter_cameras", True, "Smooth the estimated cameras on /tf over time "
+       "(One-Euro filter, rotation-aware); false: the raw per-frameset estimates."),
     _p("frames.fixed_cameras", False, "The cameras do not move: once the estimate has "
-       "converged, publish it once on /tf_static (averaged over frames.static_window)."),
+       "converged, publish it on /tf_static (averaged over frames.static_window); a camera "
+       "that moves (frames.move_*) or ~/reset_cameras re-estimates it."),
     _p("frames.static_window", _AVERAGE.window, "Estimates averaged for /tf_static.",
        at_least=1),
     _p("frames.static_max_translation_m", _AVERAGE.max_translation_spread_m, "Convergence: "
        "largest distance of an estimate from the mean (m).", at_least=0),
     _p("frames.static_max_rotation_deg", round(math.degrees(_AVERAGE.max_rotation_spread_rad), 9),
        "Convergence: largest angle of an estimate from the mean (degrees).", at_least=0),
+    _p("frames.move_translation_m", _STEADY.move_translation_m, "Movement: a fixed camera's "
+       "estimate this far from its /tf_static pose counts as moved (m).", above=0),
+    _p("frames.move_rotation_deg", _STEADY.move_rotation_deg, "Movement: one turned this far "
+       "from it counts as moved (degrees, <= 180).", above=0),
+    _p("frames.move_framesets", _STEADY.move_framesets, "Movement: this many moved estimates "
+       "in a row re-estimate the camera and re-publish it.", at_least=1),
+    _p("frames.anchor_frame", "", "Robot frame the reference camera hangs from (RViz's fixed "
+       "frame without a world frame); empty: none."),
+    _p("frames.anchor_pose", (), "[] or [x, y, z, qx, qy, qz, qw]: the reference camera's "
+       "optical frame in frames.anchor_frame (m), published on /tf_static; []: your TF "
+       "connects them.", double_array=True),
+    _p("calibration.file", "", "Calibration YAML (world_frame, known cameras by name or "
+       "frame id); empty: none."),
+    _p("calibration.world_frame", "", "Frame the hands and cameras are expressed in once "
+       "known cameras align the estimate; empty: calibration.file's (no file: none)."),
+    _p("calibration.from_tf", True, "With a world frame: cameras whose optical frame "
+       "/tf_static and /tf connect to it are known too."),
     _p("diagnostics.period_s", 1.0, "Period of /diagnostics (s).", above=0),
     _p("diagnostics.stale_after_s", 1.0, "A camera silent this long is reported as stopped (s).",
        above=0),
@@ -233,6 +269,8 @@ def checked_value(definition: ParameterDefinition, value: object) -> ParameterVa
         checked = value
     elif kind == "string_array" and isinstance(value, (list, tuple)):
         checked = tuple(value) if all(isinstance(item, str) for item in value) else None
+    elif kind == "float_array" and isinstance(value, (list, tuple, array.array)):
+        checked = _finite_floats(value)
     if checked is None:
         raise ParameterError(f"parameter {name!r} must be a finite {kind}, got {value!r}")
     if definition.choices and checked not in definition.choices:
@@ -245,3 +283,13 @@ def checked_value(definition: ParameterDefinition, value: object) -> ParameterVa
             bound = f">= {low:g}" if low is not None else f"> {high:g}"
             raise ParameterError(f"parameter {name!r} must be {bound}, got {value!r}")
     return checked
+
+
+def _finite_floats(items: Iterable[object]) -> tuple[float, ...] | None:
+    """The items as floats, or None unless every one is a finite int or float (not a bool)."""
+    floats = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, float)) or not math.isfinite(item):
+            return None
+        floats.append(float(item))
+    return tuple(floats)

@@ -12,6 +12,7 @@ validation are tested without a ROS graph, as image_pipeline tests its calibrato
   and raises :class:`ParameterError` naming the parameter for anything invalid; the node
   calls it at start-up (the node then refuses to start) and again for run-time changes
   through :func:`updated_parameters`, which also rejects changes of static parameters.
+  The robot side's part (``calibration.*``, the anchor) is in :mod:`hggt_ros.robot_params`.
 
 Camera topics follow image_transport: camera ``name`` reads ``<name>/image_raw`` (relative,
 so the node's namespace and remapping apply), ``<topic>/compressed`` with
@@ -32,6 +33,7 @@ from hggt_core.io.output_plan import OutputConfig
 from hggt_core.io.ros_markers import MarkerStyle
 from hggt_core.pipeline.camera_average import AverageConfig
 from hggt_core.pipeline.filters import FilterConfig, OneEuroParams
+from hggt_core.pipeline.steady_cameras import SteadyCamerasConfig
 from hggt_core.pipeline.sync_types import SyncConfig
 from hggt_core.pipeline.tracker import TrackerConfig
 from hggt_ros.parameter_table import (
@@ -40,6 +42,12 @@ from hggt_ros.parameter_table import (
     ParameterValue,
     checked_value,
     default_parameters,
+)
+from hggt_ros.robot_params import (
+    Anchor,
+    CalibrationSettings,
+    anchor_settings,
+    calibration_settings,
 )
 
 _FILTER = FilterConfig()
@@ -76,12 +84,18 @@ class FrameSettings:
 
     Attributes:
         reference: frame id of the reference camera, or None for its header.frame_id.
-        static_average: averaging of fixed cameras for ``/tf_static``; None when the cameras
-            are not declared fixed.
+        steady: filtering, freezing and movement detection of the estimated cameras; None:
+            the raw estimates go on ``/tf`` (neither ``frames.filter_cameras`` nor
+            ``frames.fixed_cameras``).
+        filter_cameras: publish the filtered estimates of unfrozen cameras on ``/tf`` (else
+            the raw ones).
+        anchor: the robot frame the reference camera hangs from, or None.
     """
 
     reference: str | None
-    static_average: AverageConfig | None
+    steady: SteadyCamerasConfig | None
+    filter_cameras: bool
+    anchor: Anchor | None
 
 
 @dataclass(frozen=True)
@@ -98,7 +112,9 @@ class NodeSettings:
         output: what each frameset publishes (the plan shared with ``hggt bag``); switches
             are read per frameset, so they apply at once.
         min_period_s: least stamp time between processed framesets (s; 0: every one).
-        frames: reference frame id and /tf_static policy.
+        frames: reference frame id, steady camera frames and the anchor.
+        calibration: known cameras and the world frame, or None: results stay in the
+            reference camera's frame.
         diagnostics_period_s: /diagnostics period (s).
         stale_after_s: silence after which a camera is reported stopped (s).
     """
@@ -111,6 +127,7 @@ class NodeSettings:
     output: OutputConfig
     min_period_s: float
     frames: FrameSettings
+    calibration: CalibrationSettings | None
     diagnostics_period_s: float
     stale_after_s: float
 
@@ -140,7 +157,12 @@ class _Values:
     def texts(self, name: str) -> tuple[str, ...]:
         value = self._values[name]
         assert isinstance(value, tuple)
-        return value
+        return tuple(str(item) for item in value)
+
+    def numbers(self, name: str) -> tuple[float, ...]:
+        value = self._values[name]
+        assert isinstance(value, tuple)
+        return tuple(float(item) for item in value)
 
 
 def _require(ok: bool, name: str, requirement: str, value: object) -> None:
@@ -177,6 +199,11 @@ def settings_from_parameters(values: Mapping[str, object]) -> NodeSettings:
         output=_output_config(v),
         min_period_s=_min_period_s(v),
         frames=_frame_settings(v),
+        calibration=calibration_settings(
+            v.text("calibration.file"),
+            _frame_id(v, "calibration.world_frame"),
+            v.flag("calibration.from_tf"),
+        ),
         diagnostics_period_s=v.number("diagnostics.period_s"),
         stale_after_s=v.number("diagnostics.stale_after_s"),
     )
@@ -366,14 +393,29 @@ def _output_config(v: _Values) -> OutputConfig:
 
 
 def _frame_settings(v: _Values) -> FrameSettings:
-    reference = v.text("frames.reference")
-    frame_ok = bool(_FRAME_ID.fullmatch(reference))
-    _require(frame_ok, "frames.reference", "letters, digits, '_' and '/'", reference)
-    average = None
-    if v.flag("frames.fixed_cameras"):
+    reference = _frame_id(v, "frames.reference")
+    filter_cameras, freeze = v.flag("frames.filter_cameras"), v.flag("frames.fixed_cameras")
+    move_deg = v.number("frames.move_rotation_deg")
+    _require(move_deg <= 180.0, "frames.move_rotation_deg", "<= 180", move_deg)
+    steady = None
+    if filter_cameras or freeze:
         average = AverageConfig(
             window=v.integer("frames.static_window"),
             max_translation_spread_m=v.number("frames.static_max_translation_m"),
             max_rotation_spread_rad=math.radians(v.number("frames.static_max_rotation_deg")),
         )
-    return FrameSettings(reference=reference or None, static_average=average)
+        steady = SteadyCamerasConfig(
+            average=average,
+            freeze=freeze,
+            move_translation_m=v.number("frames.move_translation_m"),
+            move_rotation_deg=move_deg,
+            move_framesets=v.integer("frames.move_framesets"),
+        )
+    anchor = anchor_settings(_frame_id(v, "frames.anchor_frame"), v.numbers("frames.anchor_pose"))
+    return FrameSettings(reference or None, steady, filter_cameras, anchor)
+
+
+def _frame_id(v: _Values, name: str) -> str:
+    frame = v.text(name)
+    _require(bool(_FRAME_ID.fullmatch(frame)), name, "letters, digits, '_' and '/'", frame)
+    return frame

@@ -1,6 +1,6 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""ROS-free runtime state of the node: latest-wins worker, input monitors, static camera frames.
+"""ROS-free runtime state of the node: latest-wins worker, input monitors.
 
 Inference never runs in a subscription callback (it would block the executor and let the
 image queues grow). The callbacks hand each synchronised frameset to
@@ -11,19 +11,16 @@ stays flat and latency stays one inference long however slow the model is.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from hggt_core.io.ros_schema import TransformSpec
-from hggt_core.pipeline.camera_average import AverageConfig, CameraPoseAverager
+from hggt_core.io.camera_info import PublishedCalibration
 from hggt_core.pipeline.sync_types import ViewStats
-from hggt_core.pipeline.types import FloatArray
 from hggt_ros.health import Health
 
 T = TypeVar("T")
@@ -203,46 +200,6 @@ class RateMeter:
             self._times_s.popleft()
 
 
-class StaticCameraFrames:
-    """Which estimated camera frames have converged and go on ``/tf_static`` (ROS-free).
-
-    Feed it the camera transforms of every frameset whose reference is the reference camera;
-    each child frame is averaged (:class:`~hggt_core.pipeline.camera_average.CameraPoseAverager`)
-    until it converges, after which its average is frozen and the frame leaves ``/tf``.
-
-    Args:
-        config: averaging window and convergence tolerances.
-    """
-
-    def __init__(self, config: AverageConfig) -> None:
-        self._averager = CameraPoseAverager(config)
-        self._frozen: dict[str, TransformSpec] = {}
-
-    @property
-    def frozen(self) -> tuple[TransformSpec, ...]:
-        """The converged frames (averages), in the order they converged."""
-        return tuple(self._frozen.values())
-
-    def is_frozen(self, child: str) -> bool:
-        """True when ``child`` has converged and is published on ``/tf_static``."""
-        return child in self._frozen
-
-    def update(self, specs: Sequence[TransformSpec]) -> bool:
-        """Add one estimate per frame; returns True when a frame converged just now."""
-        converged = False
-        for spec in specs:
-            if spec.child in self._frozen:
-                continue
-            average = self._averager.add(spec.child, spec.translation, spec.quaternion_xyzw)
-            if average.converged:
-                self._frozen[spec.child] = dataclasses.replace(
-                    spec, translation=average.translation, quaternion_xyzw=average.quaternion_xyzw
-                )
-                self._averager.reset(spec.child)
-                converged = True
-        return converged
-
-
 class CameraMonitor:
     """What the node knows about one camera: input rate, problems, frame id, intrinsics.
 
@@ -263,8 +220,8 @@ class CameraMonitor:
         self.rate = RateMeter(rate_window_s)
         self.bad_images = 0
         self.last_problem = ""
-        self.intrinsics: tuple[FloatArray, tuple[int, int]] | None = None
-        """(K [3, 3], (width, height)) from camera_info, or None."""
+        self.intrinsics: PublishedCalibration | None = None
+        """K [3, 3], (width, height) and lens distortion from camera_info, or None."""
         self._bad_reported = 0
 
     def problem(self, description: str) -> None:

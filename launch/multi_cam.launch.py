@@ -6,6 +6,8 @@ Examples:
     ros2 launch hggt_ros multi_cam.launch.py cameras:="[cam0, cam1, cam2]" use_rviz:=true
     ros2 launch hggt_ros multi_cam.launch.py params_file:=/path/to/my_hggt.yaml device:=cuda:0
     ros2 launch hggt_ros multi_cam.launch.py cameras:="[left, right]" namespace:=rig
+    ros2 launch hggt_ros multi_cam.launch.py cameras:="[cam0, cam1]" world_frame:=base_link
+    ros2 launch hggt_ros multi_cam.launch.py calibration_file:=/path/rig.yaml use_rviz:=true
     ros2 launch hggt_ros multi_cam.launch.py retarget:=true robot_urdf:=/path/hand.urdf \
         retargeting_config:=/path/hand.yaml retarget_topic:=/hand_controller/joint_commands
 
@@ -13,10 +15,11 @@ Camera NAME is read from NAME/image_raw in the node's namespace; point it at a d
 with cameras.topics in the parameters file. Launch arguments left empty keep the values of the
 parameters file; given ones override it (hggt_ros.launch_support.ARGUMENT_PARAMETERS). With
 use_rviz:=true the RViz configuration is made for this launch (its cameras, namespace and
-reference frame) from the package's config/hggt.rviz; RViz 2 is checked for before anything
-starts, so a missing RViz leaves nothing running. With retarget:=true, hggt_retarget turns
-hand/mano into the robot hand's JointState (hggt_ros.retarget_launch; retarget.launch.py
-describes its arguments), checked before anything starts too.
+fixed frame: the world, anchor or reference frame) from the package's config/hggt.rviz; RViz 2
+is checked for before anything starts, so a missing RViz leaves nothing running. With
+retarget:=true, hggt_retarget turns hand/mano into the robot hand's JointState
+(hggt_ros.retarget_launch; retarget.launch.py describes its arguments), checked before anything
+starts too.
 """
 
 import tempfile
@@ -138,6 +141,27 @@ def generate_launch_description() -> LaunchDescription:
                 description="Frame id of the reference camera (frames.reference) and RViz's "
                 "fixed frame. Empty: params_file; if that is empty too, the node uses the "
                 "first camera's header.frame_id and RViz assumes NAME_optical_frame.",
+            ),
+            DeclareLaunchArgument(
+                "calibration_file",
+                default_value="",
+                description="Calibration YAML with the world frame and known cameras "
+                "(calibration.file): hands and cameras are published in that world. Empty: "
+                "params_file.",
+            ),
+            DeclareLaunchArgument(
+                "world_frame",
+                default_value="",
+                description="World frame (calibration.world_frame), e.g. 'base_link': cameras "
+                "your TF connects to it are known, and hands and cameras are published in it "
+                "(RViz's fixed frame). Empty: params_file, or calibration_file's world frame.",
+            ),
+            DeclareLaunchArgument(
+                "anchor_frame",
+                default_value="",
+                description="Robot frame the reference camera hangs from (frames.anchor_frame; "
+                "its pose: frames.anchor_pose in params_file, else your TF connects them); "
+                "RViz's fixed frame without a world frame. Empty: params_file.",
             ),
             *retarget_launch.declare_arguments(switch=True),
             OpaqueFunction(function=_nodes),

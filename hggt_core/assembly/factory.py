@@ -70,9 +70,10 @@ class PipelineSpec:
     """Fingertip vertex convention: "freihand", "smplx" or "manopth"."""
     temporal_filter: bool = False
     """One-Euro smoothing of the results (teleoperation)."""
-    use_known_intrinsics: bool = False
-    """HGGT: report known camera intrinsics instead of the estimated ones (the landmark engine
-    always solves with the known ones)."""
+    use_known_intrinsics: bool = True
+    """HGGT: correct the estimate to the known camera intrinsics of the views that have them
+    (camera_info, cameras.json); False keeps the network's own (the landmark engine always
+    solves with the known ones)."""
     landmark_model: Path | None = None
     """Landmarks: the hand landmarker .task file; None uses the one the set-up step built."""
     tracking: bool = True

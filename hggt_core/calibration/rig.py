@@ -15,7 +15,9 @@ of the cameras, where they are in it. The file format::
       cam1:
         world_from_cam: {translation: [0.0, 0.5, 0.6], quaternion: [0, 0, 0, 1]}
 
-Camera names are the frameset's view names. Errors name the file and the key at fault.
+Camera names are the frameset's view names; the CLI also matches a camera to the view whose
+optical frame id it names (:func:`hggt_core.calibration.world.calibration_for_views`), as ROS
+calibrations name frames. Errors name the file and the key at fault.
 """
 
 from __future__ import annotations

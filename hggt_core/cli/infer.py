@@ -11,10 +11,12 @@ from pathlib import Path
 
 from hggt_core.assembly.factory import PipelineSpec, build_pipeline
 from hggt_core.cli import frameset_run
+from hggt_core.cli.calibrated import CalibratedRun, add_calibration_option, per_result_alignments
 from hggt_core.cli.frameset_run import describe, faces_of
 from hggt_core.cli.outputs import FileOutputs, check_output_folder
 from hggt_core.io.folder_source import IMAGE_SUFFIXES, ImageFolderSource
 from hggt_core.io.video_source import VideoSource
+from hggt_core.pipeline.types import FrameSet, HandResult
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
 """Inputs read as one video per view."""
@@ -44,6 +46,7 @@ def add_infer_parser(
     )
     parser.add_argument("--no-overlays", action="store_true", help="skip overlay images")
     parser.add_argument("--period", type=float, default=0.0, help="seconds between framesets")
+    add_calibration_option(parser)
     parser.set_defaults(run=run_infer, pipeline=True)
 
 
@@ -73,17 +76,26 @@ def run_infer(args: argparse.Namespace, spec: PipelineSpec) -> int:
     """
     source = image_source(args.inputs, args.period)
     check_output_folder(args.output)  # before the model loads
+    views = source.view_names if isinstance(source, VideoSource) else None
+    world = CalibratedRun.from_args(args, None if views is None else {v: v for v in views})
     pipeline = build_pipeline(spec)
     with ExitStack() as stack:
         stack.enter_context(closing(pipeline.predictor))
         outputs = stack.enter_context(
-            FileOutputs(args.output, faces_of(pipeline), overlays=not args.no_overlays)
+            FileOutputs(args.output, faces_of(pipeline), not args.no_overlays, world.world_frame)
         )
         if isinstance(source, VideoSource):
             stack.enter_context(source)
         total = source.frame_count if isinstance(source, VideoSource) else len(source)
-        stats = frameset_run.run_framesets(pipeline, source, outputs.write, total)
+
+        def write(index: int, frameset: FrameSet, results: list[HandResult]) -> None:
+            placed = world.express(frameset, results)
+            outputs.write(index, frameset, placed.results, per_result_alignments(placed))
+
+        stats = frameset_run.run_framesets(pipeline, world.framesets(source), write, total)
         written = outputs.close()
     print(f"hggt infer: done\n{describe(pipeline)}\n{stats.table()}")
     print("  wrote: " + ", ".join(str(path) for path in written) + f" (+ files in {args.output})")
+    if (line := world.summary()) is not None:
+        print(line)
     return 0

@@ -16,11 +16,14 @@ import numpy as np
 import numpy.typing as npt
 
 from hggt_core.assembly.factory import Pipeline, PipelineSpec, build_pipeline
+from hggt_core.calibration import WorldAlignment, WorldResults
+from hggt_core.cli.calibrated import CalibratedRun, add_calibration_option, per_result_alignments
 from hggt_core.cli.frameset_run import describe, faces_of
 from hggt_core.cli.report import RunStats
 from hggt_core.io.camera_source import CameraSource, parse_camera
 from hggt_core.io.exports import result_to_json, save_npz
 from hggt_core.io.images import write_rgb
+from hggt_core.io.world_record import WorldRecord, alignment_to_json
 from hggt_core.pipeline.types import FrameSet, HandResult
 from hggt_core.render.overlay import mosaic, overlay_results
 
@@ -57,6 +60,7 @@ def add_live_parser(
     parser.add_argument(
         "--show", action="store_true", help="show the overlays in a window (GUI OpenCV)"
     )
+    add_calibration_option(parser)
     parser.set_defaults(run=run_live, pipeline=True)
 
 
@@ -70,48 +74,62 @@ def run_live(args: argparse.Namespace, spec: PipelineSpec) -> int:
     if args.show:
         _open_window()
     with CameraSource(cameras, args.name, args.frames) as source:
+        world = CalibratedRun.from_args(args, {name: name for name in source.view_names})
         pipeline = build_pipeline(spec)
         with closing(pipeline.predictor):
-            stats, results = _stream(args, pipeline, source)
-    save_npz(args.output / "results.npz", results)
+            stats, results, alignments = _stream(args, pipeline, source, world)
+    record = None if world.world_frame is None else WorldRecord(world.world_frame, alignments)
+    save_npz(args.output / "results.npz", results, record)
     print(f"hggt live: {', '.join(map(str, cameras))}\n{describe(pipeline)}\n{stats.table()}")
     print(f"  outputs: {args.output}/ ({RESULTS_JSONL}, results.npz)")
+    if (line := world.summary()) is not None:
+        print(line)
     return 0
 
 
 def _stream(
-    args: argparse.Namespace, pipeline: Pipeline, source: CameraSource
-) -> tuple[RunStats, list[HandResult]]:
+    args: argparse.Namespace, pipeline: Pipeline, source: CameraSource, world: CalibratedRun
+) -> tuple[RunStats, list[HandResult], tuple[WorldAlignment | None, ...]]:
     """Every frameset through the engine, each appended to the JSON lines as it comes."""
     stats = RunStats()
     collected: list[HandResult] = []
+    alignments: list[WorldAlignment | None] = []
     faces = faces_of(pipeline)
     args.output.mkdir(parents=True, exist_ok=True)
     with (args.output / RESULTS_JSONL).open("w", encoding="utf-8") as stream:
         try:
-            for index, frameset in enumerate(source):
+            for index, frameset in enumerate(world.framesets(source)):
                 results = pipeline.predictor(frameset)
                 stats.add(results)
-                collected.extend(results)
-                _append_line(stream, index, frameset, results)
+                placed = world.express(frameset, results)
+                collected.extend(placed.results)
+                alignments.extend(per_result_alignments(placed))
+                _append_line(stream, index, frameset, placed)
                 if args.save_overlays or args.show:
-                    _overlay(args, index, frameset, results, faces)
+                    _overlay(args, index, frameset, placed.results, faces)
         except KeyboardInterrupt:
             pass
-    return stats, collected
+    return stats, collected, tuple(alignments)
 
 
-def _append_line(
-    stream: IO[str], index: int, frameset: FrameSet, results: Sequence[HandResult]
-) -> None:
-    """One frameset's hands as one JSON line (no mesh vertices), flushed at once."""
-    line = {
+def _append_line(stream: IO[str], index: int, frameset: FrameSet, placed: WorldResults) -> None:
+    """One frameset's hands as one JSON line (no mesh vertices), flushed at once.
+
+    With a world frame the line has ``"world_frame"`` and each hand a ``"world"`` entry
+    (:func:`hggt_core.io.world_record.alignment_to_json`).
+    """
+    hands = [result_to_json(result, include_vertices=False) for result in placed.results]
+    line: dict[str, object] = {
         "frameset": index,
         "stamp_ns": frameset.stamp_ns,
         "stamp_s": frameset.stamp_s,
         "views": [view.name for view in frameset.views],
-        "hands": [result_to_json(result, include_vertices=False) for result in results],
+        "hands": hands,
     }
+    if placed.world_frame is not None:
+        line["world_frame"] = placed.world_frame
+        for hand, alignment in zip(hands, per_result_alignments(placed), strict=True):
+            hand["world"] = alignment_to_json(alignment)
     stream.write(json.dumps(line, allow_nan=False) + "\n")
     stream.flush()
 

@@ -108,7 +108,11 @@ def _common_options() -> argparse.ArgumentParser:
         help="landmarks: treat framesets as unrelated images (no tracking across them)",
     )
     group.add_argument(
-        "--known-intrinsics", action="store_true", help="report given K instead of estimated"
+        "--known-intrinsics",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="HGGT: correct the estimate to the known K of views that have one (a bag's "
+        "camera_info, cameras.json); on by default, --no-known-intrinsics keeps the network's",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     return common

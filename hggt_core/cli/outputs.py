@@ -11,6 +11,7 @@ replaced only when it is empty or holds an earlier output (nothing but :data:`OU
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,10 @@ import numpy.typing as npt
 
 from hggt_core.base.atomic import StagedDirectory, check_replaceable
 from hggt_core.base.closeable import AllOrNothing
+from hggt_core.calibration import WorldAlignment
 from hggt_core.io.exports import save_json, save_npz, save_obj
 from hggt_core.io.images import write_rgb
+from hggt_core.io.world_record import WorldRecord
 from hggt_core.pipeline.types import FrameSet, HandResult
 from hggt_core.render.overlay import mosaic, overlay_results
 
@@ -51,24 +54,48 @@ class FileOutputs(AllOrNothing):
         directory: output folder (created, or an earlier output replaced, by :meth:`close`).
         faces: [F, 3] MANO triangles.
         overlays: whether to render overlay images (the slowest output).
+        world_frame: the calibration's world frame of a run with ``--calibration``: the
+            results files then record it and each result's alignment
+            (:mod:`hggt_core.io.world_record`); None: no calibration.
 
     Raises:
         DestinationInUseError: see :func:`check_output_folder`.
     """
 
     def __init__(
-        self, directory: Path, faces: npt.NDArray[np.integer], overlays: bool = True
+        self,
+        directory: Path,
+        faces: npt.NDArray[np.integer],
+        overlays: bool = True,
+        world_frame: str | None = None,
     ) -> None:
         self.directory = directory
         self._faces = faces
         self._overlays = overlays
+        self._world_frame = world_frame
         self._results: list[HandResult] = []
+        self._alignments: list[WorldAlignment | None] = []
         self._staged = StagedDirectory(directory, OUTPUT_ENTRIES)
         self._written: list[Path] | None = None
 
-    def write(self, index: int, frameset: FrameSet, results: list[HandResult]) -> None:
-        """Write one frameset's meshes and overlays and keep its results for the end."""
+    def write(
+        self,
+        index: int,
+        frameset: FrameSet,
+        results: list[HandResult],
+        alignments: Sequence[WorldAlignment | None] = (),
+    ) -> None:
+        """Write one frameset's meshes and overlays and keep its results for the end.
+
+        Args:
+            index: the frameset's index in the run (names its files).
+            frameset: the input (the overlays' images).
+            results: its hands (in the world frame where aligned).
+            alignments: with a world frame, each result's alignment (None: not aligned);
+                empty: none aligned.
+        """
         self._results.extend(results)
+        self._alignments.extend(alignments or [None] * len(results))
         name = f"{index:05d}"
         folder = self._staged.staging
         for result in results:
@@ -92,9 +119,14 @@ class FileOutputs(AllOrNothing):
         """
         if self._written is None:
             staging = self._staged.staging
+            world = (
+                None
+                if self._world_frame is None
+                else WorldRecord(self._world_frame, tuple(self._alignments))
+            )
             try:
-                save_npz(staging / RESULTS_NPZ, self._results)
-                save_json(staging / RESULTS_JSON, self._results)
+                save_npz(staging / RESULTS_NPZ, self._results, world)
+                save_json(staging / RESULTS_JSON, self._results, world=world)
             except BaseException:
                 self.abort()
                 raise

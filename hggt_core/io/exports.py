@@ -39,6 +39,10 @@ key                 shape             meaning
 ``timings_s``       [N, T]            seconds per stage; NaN where a result lacks a stage
 =================== ================= ==================================================
 
+A run with a calibration also writes the ``world_*`` keys of :mod:`hggt_core.io.world_record`
+(the world frame and each result's alignment); a result aligned to the world has its 3-D
+quantities in the world frame and ``cam_from_ref`` holding ``cam_from_world``.
+
 About ``pose_enc``: the release stores the network's 9-D encodings, which refer to the square
 model crop (518 px), not to the full image. A result keeps its cameras as full-image K and
 ``cam_from_ref``, so the encoding is rebuilt from them with each view's
@@ -72,6 +76,7 @@ from hggt_core.base.hand_skeleton import (
     NUM_VERTICES,
 )
 from hggt_core.geometry.pose_encoding import extrinsics_intrinsics_to_pose_encoding
+from hggt_core.io.world_record import WorldRecord, alignment_to_json, world_arrays
 from hggt_core.pipeline.types import (
     CropTransform,
     FloatArray,
@@ -103,17 +108,24 @@ _PER_RESULT = {
 }
 
 
-def save_npz(path: str | os.PathLike[str], results: Sequence[HandResult]) -> None:
+def save_npz(
+    path: str | os.PathLike[str],
+    results: Sequence[HandResult],
+    world: WorldRecord | None = None,
+) -> None:
     """Write results as one uncompressed ``.npz`` (layout in the module docstring).
 
     Args:
         path: destination, used as given (no ``.npz`` suffix is appended).
         results: hand results in any order; an empty sequence writes empty arrays.
+        world: the calibrated world of a run with a calibration (adds the ``world_*`` keys).
 
     Raises:
-        ValueError: a result array of an unexpected shape.
+        ValueError: a result array of an unexpected shape, or not one alignment per result.
     """
     arrays = _results_to_arrays(results)
+    if world is not None:
+        arrays |= world_arrays(results, world, arrays["view_names"].shape[1])
     with atomic_write(path) as stream:
         np.savez(stream, allow_pickle=False, **arrays)
 
@@ -148,7 +160,10 @@ def load_npz(path: str | os.PathLike[str]) -> list[HandResult]:
 
 
 def save_json(
-    path: str | os.PathLike[str], results: Sequence[HandResult], include_vertices: bool = True
+    path: str | os.PathLike[str],
+    results: Sequence[HandResult],
+    include_vertices: bool = True,
+    world: WorldRecord | None = None,
 ) -> None:
     """Write results as human-readable JSON (UTF-8, small arrays on one line each).
 
@@ -158,14 +173,20 @@ def save_json(
     "betas" [10], "transl" [3]}, "joints" [21][3], "joint_rotations" [21][3][3], "vertices"
     [778][3] (when included), "cameras": [{"name", "intrinsics" [3][3], "cam_from_ref" [4][4],
     "joints_2d" [21][2], "crop": {"x0", "y0", "scale", "size", "mirrored"}}],
-    "timings_s": {stage: seconds}}``. Non-finite numbers are written as ``null``.
+    "timings_s": {stage: seconds}}``. Non-finite numbers are written as ``null``. With
+    ``world``, also ``"world_frame"`` and each result's ``"world"`` entry
+    (:mod:`hggt_core.io.world_record`).
 
     Args:
         path: destination file.
         results: hand results.
         include_vertices: whether to write the 778 mesh vertices of each result.
+        world: the calibrated world of a run with a calibration.
+
+    Raises:
+        ValueError: not one alignment per result in ``world``.
     """
-    document = {
+    document: dict[str, Any] = {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
         "conventions": {
@@ -184,6 +205,15 @@ def save_json(
         },
         "results": [result_to_json(result, include_vertices) for result in results],
     }
+    if world is not None:
+        world.check(len(results))
+        document["world_frame"] = world.world_frame
+        document["conventions"]["frames"] += (
+            f"; a result whose 'world' is not null is in the world frame '{world.world_frame}' "
+            "instead (cam_from_ref then maps world points into the camera)"
+        )
+        for entry, alignment in zip(document["results"], world.alignments, strict=True):
+            entry["world"] = alignment_to_json(alignment)
     text = _dump_json(document, 0) + "\n"
     with atomic_write(path) as stream:
         stream.write(text.encode("utf-8"))

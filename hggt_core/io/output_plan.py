@@ -13,7 +13,11 @@ disagree. The plan decides:
   (``HandResult.views_used[0]``), which is camera 0's unless camera 0 did not see it; a
   hand-less ``/hand/mano`` is in the frame of the frameset's first view;
 * the estimated cameras for ``/tf``: those of the best-scoring hand only (two hands would give
-  two estimates of the same frames), relative to that hand's reference view.
+  two estimates of the same frames), relative to that hand's reference view;
+* with a world frame (``world_frame``: the results were expressed in a calibration's world by
+  :func:`hggt_core.calibration.express_in_world`), every frame id above (``/hand/mano``, the
+  joints, the markers, the hand frames) is the world frame and the estimated cameras on
+  ``/tf`` are children of it (their ``cam_from_ref`` is then ``cam_from_world``).
 
 Topic contents are :mod:`hggt_core.io.ros_schema` and :mod:`hggt_core.io.ros_markers`. To add
 an output topic: a switch in :class:`OutputConfig`, an entry in :func:`output_topics`, a
@@ -133,9 +137,11 @@ class OutputPlan:
         joints: side -> ``/hand/<side>/joints``, right first, for the hands found.
         markers: ``/hand/markers`` specs of all hands (empty: nothing to publish).
         cameras: the best-scoring hand's estimated cameras for ``/tf`` (or ``/tf_static``).
-        cameras_view: the view ``cameras`` are relative to (the best hand's reference view),
-            or None without cameras.
+        cameras_view: the best hand's reference view, which ``cameras`` are relative to
+            without a world frame (with one they hang from it), or None without cameras.
         hand_frames: hand frames for ``/tf``.
+        world_frame: the calibration's world frame every frame id above is in, or None when
+            the hands are in their reference cameras' frames.
     """
 
     stamp_ns: int
@@ -146,6 +152,7 @@ class OutputPlan:
     cameras: list[TransformSpec]
     cameras_view: str | None
     hand_frames: list[TransformSpec]
+    world_frame: str | None = None
 
 
 def frame_of(view: str, frame_ids: Mapping[str, str]) -> str:
@@ -159,6 +166,7 @@ def plan_outputs(
     frame_ids: Mapping[str, str],
     config: OutputConfig,
     faces: Mapping[HandSide, npt.NDArray[np.integer]],
+    world_frame: str | None = None,
 ) -> OutputPlan:
     """The per-topic content of one frameset's hands (at most one per side).
 
@@ -168,6 +176,9 @@ def plan_outputs(
         frame_ids: view name -> optical frame id (see :func:`frame_of`).
         config: what to produce.
         faces: side -> [F, 3] MANO triangles of that side's layer (for the mesh marker).
+        world_frame: the frame the results are in when they were expressed in a calibrated
+            world (:class:`~hggt_core.calibration.WorldResults`' ``world_frame``); None: each
+            hand is in its reference view's optical frame.
 
     Raises:
         ValueError: two results of the same side.
@@ -176,10 +187,12 @@ def plan_outputs(
     if len(set(sides)) != len(sides):
         raise ValueError(f"at most one hand per side is published, got sides {sides}")
     hands = sorted(results, key=lambda result: ros_schema.HAND_SIDES.index(result.side))
-    frames = {hand.side: frame_of(hand.views_used[0], frame_ids) for hand in hands}
+    frames = {hand.side: world_frame or frame_of(hand.views_used[0], frame_ids) for hand in hands}
     mano = None
     if config.mano:
-        first = frames[hands[0].side] if hands else frame_of(frameset.views[0].name, frame_ids)
+        first = world_frame or (
+            frames[hands[0].side] if hands else frame_of(frameset.views[0].name, frame_ids)
+        )
         mano = ManoContent(first, *ros_schema.mano_joint_state(hands))
     joints: dict[HandSide, JointsContent] = {}
     if config.joints:
@@ -207,5 +220,13 @@ def plan_outputs(
         prefix = config.camera_prefix
         cameras = ros_schema.camera_transforms(best, frames[best.side], prefix, frame_ids)
     return OutputPlan(
-        frameset.stamp_ns, len(hands), mano, joints, markers, cameras, cameras_view, hand_frames
+        frameset.stamp_ns,
+        len(hands),
+        mano,
+        joints,
+        markers,
+        cameras,
+        cameras_view,
+        hand_frames,
+        world_frame,
     )

@@ -12,11 +12,15 @@ use :func:`decode_mano_joint_state` to read ``/hand/mano`` back. Topics and type
   - ``<side>_<joint>_<axis>``: the 16 MANO joints in MANO order (:data:`MANO_JOINT_NAMES`:
     wrist, index1..3, middle1..3, pinky1..3, ring1..3, thumb1..3), axes ``rx, ry, rz`` of an
     axis-angle vector in radians. ``wrist`` is the global orientation of the hand in the
-    reference camera frame; the finger values are the raw MANO ``hand_pose``, i.e. offsets
-    from MANO's mean pose (the ``flat_hand_mean=False`` convention of MANO, smplx and the
-    HGGT release): all zeros is the relaxed mean hand, not a flat one.
+    header's frame (the reference camera's, or the calibration's world frame); the finger
+    values are the raw MANO ``hand_pose``, i.e. offsets from MANO's mean pose (the
+    ``flat_hand_mean=False`` convention of MANO, smplx and the HGGT release): all zeros
+    is the relaxed mean hand, not a flat one.
   - ``<side>_beta_<k>``, k = 0..9: MANO shape coefficients.
-  - ``<side>_transl_<x|y|z>``: MANO translation in metres, reference camera frame.
+  - ``<side>_transl_<x|y|z>``: MANO translation in metres, header frame. In a calibrated
+    world with a scale correction the MANO parameters give the hand at its estimated size
+    (``/hand/<side>/joints`` and the mesh are metric; see
+    :func:`hggt_core.calibration.align.to_world`).
   - ``<side>_score``: confidence in [0, 1].
 
 * ``/hand/<side>/joints`` ``geometry_msgs/PoseArray``: the 21 joints in OpenPose order

@@ -11,6 +11,9 @@ Topics (contents in :mod:`hggt_core.io.ros_schema` and :mod:`hggt_core.io.ros_ma
 * ``/tf`` ``tf2_msgs/msg/TFMessage``: per frameset with hands, the estimated cameras of the
   best-scoring hand and optional hand frames.
 
+With a calibration (``hggt bag --calibration``) the results arrive in its world frame and
+every frame id above is the world frame, the cameras on ``/tf`` its children.
+
 What each frameset produces (topics, hand order, frames, which cameras) is decided once, for
 the node too, by :func:`hggt_core.io.output_plan.plan_outputs`; this sink only serialises
 and writes it. Every header stamp is the frameset's reference stamp, exact to the nanosecond
@@ -198,12 +201,20 @@ class RosbagSink(AllOrNothing):
         if not self._path.is_dir() or not (is_bag or not any(self._path.iterdir())):
             raise RosbagSinkError(f"{self._path} exists and is not a rosbag2; not replacing it")
 
-    def write(self, frameset: FrameSet, results: Sequence[HandResult]) -> None:
+    def write(
+        self,
+        frameset: FrameSet,
+        results: Sequence[HandResult],
+        world_frame: str | None = None,
+    ) -> None:
         """Write the messages of one frameset (every header stamped with its stamp).
 
         Args:
             frameset: the input frameset (its stamp, reference view and image sizes).
             results: its hands, at most one per side, each stamped with ``frameset.stamp_ns``.
+            world_frame: the calibration's world frame when ``results`` are in it
+                (:func:`hggt_core.calibration.express_in_world`): every frame id is then the
+                world frame and the estimated cameras hang from it; None: camera frames.
 
         Raises:
             RosbagSinkError: the sink is closed, a result's stamp differs from the
@@ -219,7 +230,7 @@ class RosbagSink(AllOrNothing):
             )
         try:
             plan = plan_outputs(
-                frameset, results, self._frame_ids, self._config.output, self._faces
+                frameset, results, self._frame_ids, self._config.output, self._faces, world_frame
             )
         except ValueError as error:
             raise RosbagSinkError(str(error)) from None

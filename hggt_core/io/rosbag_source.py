@@ -12,8 +12,10 @@ frameset's stamps are exactly its images' header stamps), in the bag's record or
 to it (``/cam0/image_raw`` and ``/cam0/image_raw/compressed`` -> ``/cam0/camera_info``) when
 the bag has it. Each image takes the latest calibration stamped at or before it (the first
 one for images that precede them all), converted exactly as the node converts it
-(:func:`hggt_core.io.camera_info.published_intrinsics`: +0.5 px principal point, region of
-interest and binning applied).
+(:func:`hggt_core.io.camera_info.published_calibration`: +0.5 px principal point, region of
+interest and binning applied, and the lens distortion, ``View.distortion``). A camera_info
+the node would refuse (unknown distortion model, D of the wrong length) is skipped with a
+warning (once per topic), so its camera counts as uncalibrated unless another one applies.
 
 A message that cannot be deserialised or decoded is skipped with a warning and counted in
 :attr:`RosbagSource.skipped_messages`; only a bag that cannot be opened, missing topics and
@@ -34,13 +36,17 @@ from rosbags.rosbag2 import Reader
 from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.stores import ros2_jazzy
 
-from hggt_core.io.camera_info import camera_info_topic_beside, published_intrinsics
+from hggt_core.io.camera_info import (
+    CameraInfoError,
+    PublishedCalibration,
+    camera_info_topic_beside,
+    published_calibration,
+)
 from hggt_core.io.image_encoding import ImageEncodingError, decode_compressed, decode_image
 from hggt_core.pipeline.sync import MultiViewSynchroniser
 from hggt_core.pipeline.sync_types import SyncConfig, SyncedSet, SyncStats
 from hggt_core.pipeline.types import (
     NS_PER_S,
-    FloatArray,
     FrameSet,
     ImageArray,
     View,
@@ -72,19 +78,19 @@ def _nanoseconds(header: Header) -> int:
 
 
 class _Calibrations:
-    """Time-ordered known intrinsics of one view, with the image size they are valid for."""
+    """Time-ordered known calibrations of one view (K, the image size, lens distortion)."""
 
     def __init__(self) -> None:
         self.stamps_ns: list[int] = []
-        self.entries: list[tuple[FloatArray, tuple[int, int]]] = []
+        self.entries: list[PublishedCalibration] = []
         self.warned = False
 
-    def add(self, stamp_ns: int, matrix: FloatArray, size: tuple[int, int]) -> None:
+    def add(self, stamp_ns: int, calibration: PublishedCalibration) -> None:
         index = bisect.bisect_right(self.stamps_ns, stamp_ns)
         self.stamps_ns.insert(index, stamp_ns)
-        self.entries.insert(index, (matrix, size))
+        self.entries.insert(index, calibration)
 
-    def at(self, stamp_ns: int) -> tuple[FloatArray, tuple[int, int]] | None:
+    def at(self, stamp_ns: int) -> PublishedCalibration | None:
         if not self.entries:
             return None
         return self.entries[max(bisect.bisect_right(self.stamps_ns, stamp_ns) - 1, 0)]
@@ -275,16 +281,21 @@ class RosbagSource:
         connections = [c for c in reader.connections if c.topic in view_of]
         if not connections:
             return calibrations
+        refused: set[str] = set()
         for connection, _, raw in reader.messages(connections=connections):
             message = self._deserialize(connection, raw)
             if not isinstance(message, CameraInfo):
                 continue
-            calibration = published_intrinsics(message)
+            try:
+                calibration = published_calibration(message)
+            except CameraInfoError as error:
+                if connection.topic not in refused:
+                    refused.add(connection.topic)
+                    _LOG.warning("ignoring camera_info on %s: %s", connection.topic, error)
+                continue
             if calibration is not None:
-                matrix, size = calibration
-                calibrations[view_of[connection.topic]].add(
-                    _nanoseconds(message.header), matrix, size
-                )
+                view = view_of[connection.topic]
+                calibrations[view].add(_nanoseconds(message.header), calibration)
         return calibrations
 
     def _deserialize(self, connection: Connection, raw: bytes) -> object | None:
@@ -330,19 +341,25 @@ class RosbagSource:
         if stamp_ns == 0:
             # Unstamped drivers: the recording time is the best capture time available.
             stamp_ns = int(log_ns)
-        calibration = calibrations.get(connection.topic)
-        intrinsics = None if calibration is None else _intrinsics(calibration, stamp_ns, image)
-        return View(connection.topic, stamp_ns, image, intrinsics)
+        calibrations_of_view = calibrations.get(connection.topic)
+        known = None
+        if calibrations_of_view is not None:
+            known = _calibration(calibrations_of_view, stamp_ns, image)
+        if known is None:
+            return View(connection.topic, stamp_ns, image)
+        return View(connection.topic, stamp_ns, image, known.intrinsics, known.distortion)
 
 
-def _intrinsics(calibration: _Calibrations, stamp_ns: int, image: ImageArray) -> FloatArray | None:
+def _calibration(
+    calibration: _Calibrations, stamp_ns: int, image: ImageArray
+) -> PublishedCalibration | None:
     """The calibration of an image, unless it was made for another image size."""
     entry = calibration.at(stamp_ns)
     if entry is None:
         return None
-    matrix, (width, height) = entry
+    width, height = entry.size
     if (width, height) in ((0, 0), (image.shape[1], image.shape[0])):
-        return matrix
+        return entry
     if not calibration.warned:
         calibration.warned = True
         _LOG.warning(

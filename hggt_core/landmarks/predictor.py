@@ -13,7 +13,9 @@ serves both engines unchanged.
 
 Intrinsics: a view's known K (``View.intrinsics``, from camera_info) is used in the solve;
 otherwise a pinhole with the principal point at the image centre and the configured horizontal
-field of view.
+field of view. Lens distortion (``View.distortion``): the landmarks are read off the raw
+image, so they are undistorted first (:func:`undistort_landmarks`) and everything after works
+in ideal pinhole pixels of K (the reported ``ViewCamera.joints_2d`` included).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
+from hggt_core.geometry.distortion import undistort_pixels
 from hggt_core.geometry.hand_cameras import FusedHand, FusionConfig, ViewObservation, fuse_views
 from hggt_core.landmarks.landmarker import HandLandmarks
 from hggt_core.mano.fit import ManoFit, ManoFitConfig, ManoFitter, ProjectedView
@@ -143,7 +146,7 @@ class LandmarkPredictor:
             "fusion", "fit" and "filter" (0 when off), in seconds.
         """
         start = time.perf_counter()
-        found = self.landmarks.detect(frameset)
+        found = undistort_landmarks(frameset.views, self.landmarks.detect(frameset))
         landmarks_s = time.perf_counter() - start
         results = []
         hands = group_by_hand(frameset.views, found)
@@ -206,6 +209,40 @@ class LandmarkPredictor:
             else prior_intrinsics(width, height, self.config.fov_deg)
         )
         return ViewObservation(uv=hand.uv, world_m=hand.world_m, intrinsics=intrinsics)
+
+
+def undistort_landmarks(
+    views: Sequence[View], found: Mapping[str, Sequence[HandLandmarks]]
+) -> dict[str, list[HandLandmarks]]:
+    """The landmarks of views with lens distortion moved to ideal pinhole pixels of their K.
+
+    Views without distortion keep theirs. A hand with a landmark the lens model cannot undo
+    (beyond the fold of its polynomial, i.e. outside any calibrated image) is dropped from
+    that view.
+
+    Args:
+        views: the frameset's views (their ``intrinsics`` and ``distortion``).
+        found: view name -> hands found in its raw image.
+
+    Returns:
+        View name -> the hands, ``uv`` [21, 2] in undistorted pixels where the view has
+        distortion (``world_m`` unchanged).
+    """
+    lenses = {view.name: view for view in views}
+    undistorted: dict[str, list[HandLandmarks]] = {}
+    for name, hands in found.items():
+        view = lenses.get(name)
+        if view is None or view.distortion is None or view.intrinsics is None:
+            undistorted[name] = list(hands)
+            continue
+        undistorted[name] = []
+        for hand in hands:
+            uv = undistort_pixels(hand.uv, view.intrinsics, view.distortion)
+            if np.all(np.isfinite(uv)):
+                undistorted[name].append(dataclasses.replace(hand, uv=uv))
+            else:
+                _LOG.debug("view %s: landmarks beyond the lens model's range, dropped", name)
+    return undistorted
 
 
 def group_by_hand(

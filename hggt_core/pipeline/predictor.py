@@ -37,8 +37,9 @@ from hggt_core.engine.base import Engine, Float32Array, RawPrediction
 from hggt_core.geometry.pose_encoding import pose_encoding_to_extrinsics_intrinsics
 from hggt_core.geometry.projection import project_points, to_homogeneous_4x4
 from hggt_core.mano.layer import ManoLayer
-from hggt_core.pipeline.crop import crop_image, intrinsics_for_crop_camera, square_crop_transform
+from hggt_core.pipeline.crop import crop_view, intrinsics_for_crop_camera
 from hggt_core.pipeline.filters import FilterConfig, HandFilter
+from hggt_core.pipeline.known_intrinsics import correct_to_known_intrinsics
 from hggt_core.pipeline.mirror import (
     mirror_cam_from_ref,
     mirror_points,
@@ -87,11 +88,13 @@ class PredictorConfig:
     """Which mesh vertices give the five fingertip joints (see FingertipConvention)."""
     temporal_filter: FilterConfig | None = None
     """One-Euro smoothing of the results (for teleoperation); None (the default) disables it."""
-    use_known_intrinsics: bool = False
-    """Report a view's known K (View.intrinsics) instead of the network's. Only K changes: the
-    extrinsics and the hand stay the network's, which were estimated jointly with the
-    network's own focal lengths, so with a different K the reported 2-D joints (projected with
-    the reported K) can drift from the image evidence."""
+    use_known_intrinsics: bool = True
+    """Correct the estimate to the known K of every view that has one (View.intrinsics): the
+    hand and the cameras move rigidly as the release's reprojection to known intrinsics
+    moves the hand centre, and those views report their known K
+    (:mod:`hggt_core.pipeline.known_intrinsics`); each hand is corrected before the hands
+    share one set of cameras. Views without a K are untouched; False keeps the network's
+    intrinsics and geometry everywhere."""
 
     def __post_init__(self) -> None:
         if self.crop_size <= 0 or self.crop_size % _PATCH_SIZE:
@@ -232,7 +235,6 @@ class Predictor:
         posed = self._pose(raw, hand.side)
         timings["mano"], clock = _lap(clock)
         cameras = self._cameras(views, transforms, raw.pose_enc, posed.joints)
-        timings["cameras"], clock = _lap(clock)
         result = HandResult(
             stamp_ns=frameset.stamp_ns,
             side=hand.side,
@@ -246,6 +248,10 @@ class Predictor:
             cameras=cameras,
             views_used=tuple(view.name for view in views),
         )
+        if self.config.use_known_intrinsics:
+            known = {view.name: view.intrinsics for view in views if view.intrinsics is not None}
+            result = correct_to_known_intrinsics(result, known)
+        timings["cameras"], clock = _lap(clock)
         if self._filter is not None:
             result = self._filter(result)
         timings["filter"], _ = _lap(clock)
@@ -254,15 +260,23 @@ class Predictor:
     def _crop(
         self, views: Sequence[View], hand: HandBoxes
     ) -> tuple[Float32Array, list[CropTransform]]:
-        """[S, 3, size, size] float32 crops (mirrored for a left hand) and their transforms."""
+        """[S, 3, size, size] float32 crops (mirrored for a left hand) and their transforms.
+
+        A view with lens distortion gets an undistorted (pinhole) crop, so its transform maps
+        crop pixels to ideal pixels of its K (:func:`~hggt_core.pipeline.crop.crop_view`).
+        """
         size = self.config.crop_size
         crops = np.empty((len(views), 3, size, size), dtype=np.float32)
         transforms = []
         for index, view in enumerate(views):
-            transform = square_crop_transform(
-                hand.boxes[view.name], size, self.config.box_scale, mirrored=hand.side == "left"
+            transform, _ = crop_view(
+                view,
+                hand.boxes[view.name],
+                size,
+                self.config.box_scale,
+                mirrored=hand.side == "left",
+                out=crops[index],
             )
-            crop_image(view.image, transform, out=crops[index])
             transforms.append(transform)
         return crops, transforms
 
@@ -313,8 +327,6 @@ class Predictor:
         cameras = []
         for index, (view, transform) in enumerate(zip(views, transforms, strict=True)):
             intrinsics = intrinsics_for_crop_camera(_numpy(k_crop_t[index]), transform)
-            if self.config.use_known_intrinsics and view.intrinsics is not None:
-                intrinsics = np.asarray(view.intrinsics, dtype=np.float64)
             uv, _ = project_points(
                 torch.from_numpy(joints),
                 torch.from_numpy(cam_from_ref[index]),

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from hggt_core.geometry.distortion import distort_pixels
 from hggt_core.pipeline.boxes import box_around_points, overlap_fraction
 from hggt_core.pipeline.crop_health import CropHealth, check_health_limits
 from hggt_core.pipeline.types import (
@@ -240,6 +241,8 @@ class ReprojectionTracker:
             uv, depth = project_joints(joints, camera)
             if np.any(depth < _MIN_DEPTH_M):
                 continue
+            if view.distortion is not None and view.intrinsics is not None:
+                uv = distort_pixels(uv, view.intrinsics, view.distortion)  # boxes: raw pixels
             box = box_around_points(
                 uv,
                 self._config.expand,

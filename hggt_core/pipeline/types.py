@@ -12,7 +12,9 @@ Frames and units used throughout:
   forward; the REP 103 optical frame).
 * ``cam_from_ref`` is the rigid transform [4, 4] taking reference-frame points into a view's
   camera frame (view 0's is the identity up to prediction error).
-* Intrinsics K [3, 3] are in full-image pixels of their view.
+* Intrinsics K [3, 3] are in full-image pixels of their view. With lens distortion
+  (``View.distortion``), boxes are in raw image pixels (where a detector finds the hand) and
+  2-D joints are undistorted (ideal pinhole) pixels of K.
 * Stamps are integer nanoseconds (``stamp_ns``) on the source's clock, as ROS headers carry
   them: float64 seconds resolve only ~0.24 us at epoch times (1.7e9 s), so a stamp that went
   through floats would not match its image's header. ``stamp_s`` is a float view for
@@ -24,10 +26,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:  # a runtime import would load hggt_core.geometry (torch) with every type
+    from hggt_core.geometry.distortion import LensDistortion
 
 HandSide = Literal["right", "left"]
 FloatArray = npt.NDArray[np.float64]
@@ -75,17 +80,22 @@ class View:
         stamp_ns: capture time in integer nanoseconds (the source's clock).
         image: [H, W, 3] uint8 RGB.
         intrinsics: known [3, 3] K in this image's pixels, or None when uncalibrated.
+        distortion: the lens distortion of this image (camera_info's D), or None for a
+            pinhole image; it needs ``intrinsics`` (it acts on K's normalized coordinates).
     """
 
     name: str
     stamp_ns: int
     image: ImageArray
     intrinsics: FloatArray | None = None
+    distortion: LensDistortion | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "stamp_ns", checked_stamp_ns(self.stamp_ns, f"view {self.name!r}")
         )
+        if self.distortion is not None and self.intrinsics is None:
+            raise ValueError(f"view {self.name!r}: lens distortion without intrinsics")
 
     @property
     def stamp_s(self) -> float:
@@ -122,7 +132,7 @@ class FrameSet:
 
 @dataclass(frozen=True)
 class Box:
-    """Axis-aligned hand box in full-image pixels (see the module docstring for the axes).
+    """Axis-aligned hand box in raw full-image pixels (see the module docstring for the axes).
 
     Attributes:
         x_min: left edge (u).
@@ -189,7 +199,8 @@ class ViewCamera:
         name: the view's name.
         intrinsics: [3, 3] K in full-image pixels.
         cam_from_ref: [4, 4] rigid transform, reference frame -> this camera (metres).
-        joints_2d: [21, 2] hand joints (OpenPose order) projected into the full image, pixels.
+        joints_2d: [21, 2] hand joints (OpenPose order) projected into the full image, pixels;
+            with lens distortion (``View.distortion``): undistorted pixels (pinhole K).
         crop: where the model's crop of this view came from.
     """
 

@@ -381,7 +381,7 @@ def test_bag_reads_the_camera_info_beside_each_image_topic(
     _write_camera_bag(tmp_path / "in_bag", camera_info=True)
     results = _recording_results(monkeypatch)
     args = ["bag", str(tmp_path / "in_bag"), "--topics", *TOPICS, "-o", str(tmp_path / "o")]
-    assert main([*args, *FAST, *(["--known-intrinsics"] if known else [])]) == 0
+    assert main([*args, *FAST, *([] if known else ["--no-known-intrinsics"])]) == 0
     assert len(results) == 3 and all(len(result.cameras) == 2 for result in results)
     for result in results:
         for index, camera in enumerate(result.cameras):
@@ -390,7 +390,7 @@ def test_bag_reads_the_camera_info_beside_each_image_topic(
             assert np.allclose(camera.intrinsics, expected) == known
     printed = capsys.readouterr().out
     assert "camera_info: /cam0/camera_info, /cam1/camera_info;" in printed
-    assert ("reported as known intrinsics" in printed) == known
+    assert ("the estimate is corrected to these known intrinsics" in printed) == known
 
 
 def test_bag_without_camera_info_says_known_intrinsics_do_nothing(

@@ -9,6 +9,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from hggt_core.calibration import Calibration, KnownCamera, express_in_world
+from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.io.output_plan import OutputConfig, frame_of, output_topics, plan_outputs
 from hggt_core.io.ros_markers import MarkerStyle
 from hggt_core.io.ros_schema import mano_joint_names
@@ -90,3 +92,44 @@ def test_output_topics_follow_the_switches() -> None:
     assert [t.topic for t in some] == ["/hand/mano"]
     assert OutputConfig().markers == MarkerStyle()
     assert (frame_of("/rig/cam1", {}), frame_of("cam0", FRAME_IDS)) == ("rig/cam1", "cam0_optical")
+
+
+def test_in_a_world_frame_every_frame_id_is_the_world_and_cameras_hang_from_it(
+    make_hand_result: MakeHandResult,
+) -> None:
+    hand = make_hand_result("right", views=("cam0", "cam1", "/cam2"))
+    world_from_ref = np.eye(4)
+    world_from_ref[:3, :3] = [[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]]
+    world_from_ref[:3, 3] = [0.4, -0.1, 0.7]
+    world_from_cam = {c.name: world_from_ref @ invert_rigid(c.cam_from_ref) for c in hand.cameras}
+    calibration = Calibration(
+        "base_link", {n: KnownCamera(n, world_from_cam[n]) for n in ("cam0", "cam1")}
+    )
+    placed = express_in_world([hand], calibration)
+    config = OutputConfig(hand_frame_prefix="h/")
+    plan = plan_outputs(_frameset(), placed.results, FRAME_IDS, config, FACES, "base_link")
+    assert plan.world_frame == "base_link"
+    assert plan.mano is not None and plan.mano.frame_id == "base_link"
+    assert plan.joints["right"].frame_id == "base_link"
+    assert (
+        {m.frame_id for m in plan.markers} == {t.parent for t in plan.hand_frames} == {"base_link"}
+    )
+    world_joints = hand.joints @ world_from_ref[:3, :3].T + world_from_ref[:3, 3]
+    np.testing.assert_allclose(plan.joints["right"].poses[:, :3], world_joints, atol=1e-9)
+    # /tf: the estimated cameras (unknown /cam2 too) are children of the world frame, where
+    # the calibration puts them.
+    assert [(c.parent, c.child) for c in plan.cameras] == [
+        ("base_link", "hggt/cam0_optical"), ("base_link", "hggt/cam1_optical"),
+        ("base_link", "hggt/cam2"),
+    ]  # fmt: skip
+    for spec, name in zip(plan.cameras, ("cam0", "cam1", "/cam2"), strict=True):
+        np.testing.assert_allclose(spec.translation, world_from_cam[name][:3, 3], atol=1e-9)
+    # The frusta (drawn from cam_from_ref, now cam_from_world) start at the world centres.
+    frusta = [m for m in plan.markers if m.ns == "right_cameras"]
+    for marker, name in zip(frusta, ("cam0", "cam1", "/cam2"), strict=True):
+        np.testing.assert_allclose(marker.points[0], world_from_cam[name][:3, 3], atol=1e-9)
+        depth = (invert_rigid(world_from_cam[name]) @ np.append(marker.points[1], 1.0))[2]
+        assert depth == pytest.approx(MarkerStyle().frustum_depth_m)
+    heartbeat = plan_outputs(_frameset(), [], FRAME_IDS, config, FACES, "base_link")
+    assert heartbeat.mano is not None and heartbeat.mano.frame_id == "base_link"
+    assert plan_outputs(_frameset(), [hand], FRAME_IDS, config, FACES).world_frame is None

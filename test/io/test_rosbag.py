@@ -16,6 +16,7 @@ from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.stores import ros2_jazzy as msgs
 from ruamel.yaml import YAML
 
+from hggt_core.geometry.distortion import LensDistortion
 from hggt_core.io.image_encoding import encode_image
 from hggt_core.io.output_plan import OutputConfig
 from hggt_core.io.ros_schema import decode_mano_joint_state, mano_joint_names
@@ -77,9 +78,14 @@ def _image_message(frame: int, camera: int) -> bytes:
     return bytes(TYPESTORE.serialize_cdr(message, "sensor_msgs/msg/Image"))
 
 
-def _camera_info(stamp_ns: int, size: tuple[int, int]) -> bytes:
+Lens = tuple[str, tuple[float, ...]]
+"""camera_info's (distortion_model, d)."""
+PINHOLE: Lens = ("plumb_bob", (0.0,) * 5)
+
+
+def _camera_info(stamp_ns: int, size: tuple[int, int], lens: Lens = PINHOLE) -> bytes:
     message = msgs.sensor_msgs__msg__CameraInfo(
-        _header(stamp_ns, "cam0_optical"), size[1], size[0], "plumb_bob", np.zeros(5),
+        _header(stamp_ns, "cam0_optical"), size[1], size[0], lens[0], np.array(lens[1]),
         K0.reshape(-1), np.eye(3).reshape(-1), np.zeros(12), 0, 0,
         msgs.sensor_msgs__msg__RegionOfInterest(0, 0, 0, 0, False),
     )  # fmt: skip
@@ -87,7 +93,7 @@ def _camera_info(stamp_ns: int, size: tuple[int, int]) -> bytes:
 
 
 def _write_input_bag(
-    path: Path, storage: StoragePlugin, info_size: tuple[int, int] = (W, H)
+    path: Path, storage: StoragePlugin, info_size: tuple[int, int] = (W, H), lens: Lens = PINHOLE
 ) -> Path:
     records: list[tuple[int, int, bytes]] = []  # (log time ns, connection index, data)
     for frame in range(FRAMES):
@@ -97,7 +103,8 @@ def _write_input_bag(
                 data = data[:4] + b"\xff" * 9
             delay_ns = 1_000_000 * (camera + 1)
             records.append((_stamp(frame, camera) + delay_ns, camera, data))
-        records.append((_stamp(frame, 0), 4, _camera_info(_stamp(frame, 0), info_size)))
+        info = _camera_info(_stamp(frame, 0), info_size, lens)
+        records.append((_stamp(frame, 0), 4, info))
     with Writer(path, version=9, storage_plugin=storage) as writer:
         types = ["sensor_msgs/msg/Image"] * 3 + ["sensor_msgs/msg/CompressedImage"]
         names = [*TOPICS, "/cam0/camera_info"]
@@ -176,6 +183,28 @@ def test_camera_info_of_another_image_size_is_ignored(
     assert len(framesets) == FRAMES
     assert all(fs.views[0].intrinsics is None for fs in framesets)
     assert caplog.text.count("camera_info is for 64x48 images but the images are 32x24") == 1
+
+
+def test_views_carry_the_lens_distortion_and_unknown_models_are_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lens = ("equidistant", (-0.013, 0.021, -0.012, 0.002))
+    bag = _write_input_bag(tmp_path / "fisheye", StoragePlugin.SQLITE3, lens=lens)
+    framesets = list(RosbagSource(bag, [TOPICS[0]], None, SYNC))
+    assert len(framesets) == FRAMES
+    for frameset in framesets:
+        np.testing.assert_array_equal(frameset.views[0].intrinsics, K0_PUBLISHED)
+        assert frameset.views[0].distortion == LensDistortion(*lens)
+    unknown = ("fov", (0.9,))
+    bag = _write_input_bag(tmp_path / "unknown", StoragePlugin.SQLITE3, lens=unknown)
+    with caplog.at_level(logging.WARNING, logger="hggt_core.io.rosbag_source"):
+        framesets = list(RosbagSource(bag, [TOPICS[0]], None, SYNC))
+    assert len(framesets) == FRAMES
+    assert all(
+        fs.views[0].intrinsics is None and fs.views[0].distortion is None for fs in framesets
+    )
+    message = "ignoring camera_info on /cam0/camera_info: camera_info has the unknown"
+    assert caplog.text.count(message) == 1
 
 
 def test_source_errors_are_clear(tmp_path: Path) -> None:

@@ -7,16 +7,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hggt_core.geometry.distortion import (
+    LensDistortion,
+    distort_pixels,
+    pixels_to_normalized,
+    undistort_pixels,
+    valid_radius,
+)
 from hggt_core.pipeline.crop import (
     crop_image,
     crop_to_image_affine,
     crop_to_image_points,
+    crop_view,
     image_to_crop_points,
     intrinsics_for_crop_camera,
     square_crop_transform,
+    undistort_box,
     warp_crop,
 )
-from hggt_core.pipeline.types import Box, CropTransform
+from hggt_core.pipeline.types import Box, CropTransform, View
 
 MIRROR = np.diag([-1.0, 1.0, 1.0])
 # OpenCV's bilinear warp quantises sampling positions to 1/32 pixel.
@@ -156,3 +165,107 @@ def test_crop_image_rejects_bad_inputs() -> None:
         crop_image(np.zeros((28, 28), dtype=np.uint8), crop)
     with pytest.raises(ValueError, match="out must be"):
         crop_image(np.zeros((28, 28, 3), np.uint8), crop, out=np.zeros((3, 14, 14), np.float32))
+
+
+# A wide-angle VGA camera and two lenses that bend its edges by tens of pixels.
+K_VGA = np.array([[400.0, 0.0, 321.0], [0.0, 400.0, 239.0], [0.0, 0.0, 1.0]])
+BARREL = LensDistortion("plumb_bob", (-0.3, 0.1, 0.001, -0.001, 0.0))
+FISHEYE = LensDistortion("equidistant", (-0.013, 0.021, -0.012, 0.002))
+
+
+def _crop_centres(size: int) -> np.ndarray:
+    centres = np.arange(size, dtype=np.float64) + 0.5
+    return np.stack(np.meshgrid(centres, centres), axis=-1)
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+@pytest.mark.parametrize("lens", [BARREL, FISHEYE], ids=["plumb_bob", "equidistant"])
+def test_a_distorted_view_is_sampled_through_the_lens(
+    mirrored: bool, lens: LensDistortion
+) -> None:
+    image = _coordinate_image(480, 640)
+    crop = CropTransform(x0=30.0, y0=20.0, scale=2.3, size=112, mirrored=mirrored)
+    warped = warp_crop(image, crop, K_VGA, lens)
+    expected = distort_pixels(crop_to_image_points(_crop_centres(112), crop), K_VGA, lens)
+    inside = np.all((expected > 1.0) & (expected < [639.0, 479.0]), axis=-1)
+    assert inside.mean() > 0.9
+    np.testing.assert_allclose(warped[..., :2][inside], expected[inside], atol=WARP_TOL_PX)
+    identity = LensDistortion("plumb_bob", (0.0,) * 5)
+    np.testing.assert_array_equal(warp_crop(image, crop, None, identity), warp_crop(image, crop))
+    with pytest.raises(ValueError, match="needs the view's intrinsics"):
+        warp_crop(image, crop, None, lens)
+
+
+def _line_image(lens: LensDistortion, ideal_u: float) -> np.ndarray:
+    """A raw VGA image of one bright vertical line at ideal (pinhole) u = ``ideal_u``."""
+    v, u = np.mgrid[0:480, 0:640] + 0.5
+    ideal = undistort_pixels(np.stack([u, v], axis=-1), K_VGA, lens)
+    brightness = 255.0 * np.exp(-(((ideal[..., 0] - ideal_u) / 2.0) ** 2))
+    return np.repeat(np.round(brightness).astype(np.uint8)[..., None], 3, axis=2)
+
+
+def _line_columns(crop: np.ndarray) -> np.ndarray:
+    """Per crop row that shows the line: the brightness-weighted column, crop pixels."""
+    brightness = crop[0].astype(np.float64)
+    rows = brightness.sum(axis=1) > 1.0
+    columns = np.arange(crop.shape[2]) + 0.5
+    return (brightness[rows] @ columns) / brightness[rows].sum(axis=1)
+
+
+def test_an_undistorting_crop_shows_straight_lines_straight() -> None:
+    image = _line_image(BARREL, ideal_u=100.0)
+    box = Box(20.0, 20.0, 300.0, 460.0)  # raw pixels, over the bent left part of the image
+    distorted = View("cam", 0, image, K_VGA, BARREL)
+    transform, crop = crop_view(distorted, box, 224, 1.0)
+    columns = _line_columns(crop)
+    assert len(columns) > 150
+    expected = image_to_crop_points(np.array([100.0, 240.0]), transform)[0]
+    np.testing.assert_allclose(columns, expected, atol=0.1)
+    # Ignoring the lens, the same line bows by pixels across the crop.
+    _, bent = crop_view(View("cam", 0, image, K_VGA), box, 224, 1.0)
+    bent_columns = _line_columns(bent)
+    assert np.ptp(bent_columns) > 5.0 and np.ptp(columns) < 0.2
+
+
+def test_boxes_are_undistorted_around_their_outline() -> None:
+    box = Box(20.0, 30.0, 200.0, 160.0, score=0.7)
+    ideal = undistort_box(box, K_VGA, BARREL)
+    assert ideal.score == 0.7
+    # Barrel distortion squeezes the edges: the ideal box is larger and holds the outline.
+    assert ideal.x_min < box.x_min - 10.0 and ideal.y_min < box.y_min - 10.0
+    t = np.linspace(0.0, 1.0, 101)[:, None]
+    outline = np.concatenate(
+        [
+            [box.x_min, box.y_min] + t * [box.x_max - box.x_min, 0.0],
+            [box.x_min, box.y_max] + t * [box.x_max - box.x_min, 0.0],
+            [box.x_min, box.y_min] + t * [0.0, box.y_max - box.y_min],
+            [box.x_max, box.y_min] + t * [0.0, box.y_max - box.y_min],
+        ]
+    )
+    on_outline = undistort_pixels(outline, K_VGA, BARREL)
+    assert np.all(on_outline >= [ideal.x_min - 0.5, ideal.y_min - 0.5])
+    assert np.all(on_outline <= [ideal.x_max + 0.5, ideal.y_max + 0.5])
+
+
+def test_crop_view_without_distortion_is_the_plain_crop() -> None:
+    image = np.random.default_rng(5).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    box = Box(10.0, 12.0, 30.0, 40.0)
+    transform, crop = crop_view(View("cam", 0, image, K_VGA), box, 28, 1.3, mirrored=True)
+    assert transform == square_crop_transform(box, 28, 1.3, mirrored=True)
+    np.testing.assert_array_equal(crop, crop_image(image, transform))
+
+
+def test_crop_pixels_beyond_the_fold_of_the_lens_are_black() -> None:
+    folding = LensDistortion("plumb_bob", (-0.3, 0.0, 0.0, 0.0, 0.0))
+    image = np.full((480, 640, 3), 255, dtype=np.uint8)
+    crop = CropTransform(x0=-500.0, y0=-100.0, scale=6.0, size=112)
+    warped = warp_crop(image, crop, K_VGA, folding)[..., 0]
+    ideal = crop_to_image_points(_crop_centres(112), crop)
+    radius = np.linalg.norm(pixels_to_normalized(ideal, K_VGA), axis=-1)
+    beyond = radius > valid_radius(folding) + 0.01
+    raw = distort_pixels(ideal, K_VGA, folding)
+    folds_back_inside = beyond & np.all((raw > 1.0) & (raw < [639.0, 479.0]), axis=-1)
+    assert folds_back_inside.sum() > 100  # without the check these would show the image
+    assert np.all(warped[beyond] == 0)
+    inside = (radius < valid_radius(folding) - 0.01) & np.all((raw > 1) & (raw < [639, 479]), -1)
+    assert inside.sum() > 100 and np.all(warped[inside] == 255)

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from hggt_core.assembly.localisers import LOCALISER_NAMES, localiser_from_name
+from hggt_core.geometry.distortion import LensDistortion, distort_pixels
 from hggt_core.geometry.projection import project_points
 from hggt_core.pipeline.boxes import box_around_points, overlap_fraction
 from hggt_core.pipeline.localise import GivenBoxes, WholeImageCrops
@@ -187,6 +188,23 @@ def test_tracker_boxes_contain_the_projected_joints() -> None:
         assert side == pytest.approx(1.2 * np.ptp(uv, axis=0).max())
         centre = 0.5 * (uv.min(axis=0) + uv.max(axis=0))
         np.testing.assert_allclose([box.x_min + side / 2, box.y_min + side / 2], centre)
+
+
+def test_tracker_boxes_are_in_raw_pixels_of_a_distorted_view() -> None:
+    # Joints off to one side, where a wide-angle lens moves them by tens of pixels.
+    joints = _joints(centre=(0.25, 0.15, 0.5))
+    lens = LensDistortion("plumb_bob", (-0.3, 0.1, 0.0, 0.0, 0.0))
+    image = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
+    frameset = FrameSet(STAMP_NS, (View("cam0", STAMP_NS, image, K, lens),))
+    tracker = ReprojectionTracker(CountingLocaliser(), TrackerConfig(expand=1.2))
+    (hand,) = tracker.locate(frameset, [_result(joints, views=("cam0",))])
+    box = hand.boxes["cam0"]
+    ideal = _camera("cam0", joints).joints_2d
+    raw = distort_pixels(ideal, K, lens)
+    assert np.max(np.linalg.norm(raw - ideal, axis=1)) > 20.0
+    assert _contains(box, raw)
+    centre = 0.5 * (raw.min(axis=0) + raw.max(axis=0))
+    np.testing.assert_allclose([(box.x_min + box.x_max) / 2, (box.y_min + box.y_max) / 2], centre)
 
 
 def test_tracker_drops_views_behind_or_outside_and_keeps_the_hand() -> None:

@@ -287,19 +287,35 @@ def test_previous_results_reach_the_localiser(
 
 
 def test_known_intrinsics(layers: tuple[ManoLayer, ManoLayer], cam_from_ref: np.ndarray) -> None:
+    """On by default, the estimate is corrected to cam1's K; False ignores it.
+
+    cam0, the reference, has no K, so the hand stays (test_known_intrinsics.py: the geometry).
+    """
     known = np.array([[300.0, 0.0, 160.0], [0.0, 300.0, 120.0], [0.0, 0.0, 1.0]])
     hands = [_hand("right", "cam0", "cam1")]
     frameset = _frameset(intrinsics=known)
-    used = _predictor(_raw(cam_from_ref), hands, layers, use_known_intrinsics=True)[0](frameset)
-    ignored = _predictor(_raw(cam_from_ref), hands, layers)[0](frameset)
-    np.testing.assert_array_equal(used[0].cameras[1].intrinsics, known)
-    assert not np.allclose(ignored[0].cameras[1].intrinsics, known)
-    np.testing.assert_array_equal(used[0].cameras[0].intrinsics, ignored[0].cameras[0].intrinsics)
-    np.testing.assert_array_equal(
-        used[0].cameras[1].cam_from_ref, ignored[0].cameras[1].cam_from_ref
+    (used,) = _predictor(_raw(cam_from_ref), hands, layers)[0](frameset)
+    (ignored,) = _predictor(_raw(cam_from_ref), hands, layers, use_known_intrinsics=False)[0](
+        frameset
     )
-    expected_uv = _project(used[0].joints, used[0].cameras[1].cam_from_ref, known)
-    np.testing.assert_allclose(used[0].cameras[1].joints_2d, expected_uv, atol=1e-9)
+    np.testing.assert_array_equal(used.cameras[1].intrinsics, known)
+    assert not np.allclose(ignored.cameras[1].intrinsics, known)
+    np.testing.assert_array_equal(used.joints, ignored.joints)
+    for name in ("intrinsics", "cam_from_ref", "joints_2d"):
+        np.testing.assert_array_equal(
+            getattr(used.cameras[0], name), getattr(ignored.cameras[0], name)
+        )
+    rotation = used.cameras[1].cam_from_ref[:3, :3]
+    np.testing.assert_array_equal(rotation, ignored.cameras[1].cam_from_ref[:3, :3])
+    assert not np.allclose(used.cameras[1].cam_from_ref, ignored.cameras[1].cam_from_ref)
+    centre = used.joints.mean(axis=0, keepdims=True)
+    np.testing.assert_allclose(
+        _project(centre, used.cameras[1].cam_from_ref, known),
+        _project(centre, ignored.cameras[1].cam_from_ref, ignored.cameras[1].intrinsics),
+        atol=1e-6,
+    )
+    expected_uv = _project(used.joints, used.cameras[1].cam_from_ref, known)
+    np.testing.assert_allclose(used.cameras[1].joints_2d, expected_uv, atol=1e-9)
 
 
 def test_filter_and_fingertip_settings(

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 
+from hggt_core.geometry.distortion import LensDistortion
 from hggt_core.pipeline.types import NS_PER_S, FrameSet, View, checked_stamp_ns, seconds_to_ns
 
 EPOCH_NS = 1_700_000_000_123_456_789
@@ -42,6 +43,14 @@ def test_seconds_convert_to_the_nearest_nanosecond_of_the_exact_float() -> None:
     assert seconds_to_ns(1 / 30) == 33_333_333
     with pytest.raises(ValueError, match="cannot convert nan s to nanoseconds"):
         seconds_to_ns(math.nan)
+
+
+def test_lens_distortion_needs_intrinsics() -> None:
+    lens = LensDistortion("equidistant", (0.01, 0.0, 0.0, 0.0))
+    view = View("cam", 0, IMAGE, np.eye(3), lens)
+    assert view.distortion is lens and View("cam", 0, IMAGE).distortion is None
+    with pytest.raises(ValueError, match="view 'cam': lens distortion without intrinsics"):
+        View("cam", 0, IMAGE, None, lens)
 
 
 def test_frameset_checks_its_views() -> None:

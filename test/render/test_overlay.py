@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from hggt_core.geometry.distortion import LensDistortion, distort_pixels
 from hggt_core.mano.layer import ManoLayer
 from hggt_core.mano.synthetic import make_synthetic_mano
 from hggt_core.pipeline.types import CropTransform, FrameSet, HandResult, View, ViewCamera
@@ -105,6 +106,40 @@ def test_overlay_results_draws_each_hand_on_its_views(hand: tuple[np.ndarray, ..
     # The left hand's colour is blue-ish.
     painted = drawn[0][drawn[0].max(axis=2) > 0]
     assert np.median(painted[:, 2]) > np.median(painted[:, 0])
+
+
+def test_hands_over_a_distorted_view_land_where_the_raw_image_shows_them(
+    hand: tuple[np.ndarray, ...],
+) -> None:
+    vertices, joints, faces = hand
+    camera = _camera(vertices, joints)  # its pixels are the ideal (pinhole) ones
+    # The lens's axis is near the top-left corner, so the hand is 40 degrees off axis and
+    # the barrel distortion pulls it in by tens of pixels.
+    lens_k = np.array([[200.0, 0.0, 20.0], [0.0, 200.0, 20.0], [0.0, 0.0, 1.0]])
+    lens = LensDistortion("plumb_bob", (-0.3, 0.0, 0.0, 0.0, 0.0))
+    image = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
+    frameset = FrameSet(0, (View("cam", 0, image, lens_k, lens),))
+    result = HandResult(
+        stamp_ns=0, side="right", score=1.0, hand_pose=np.zeros(48), betas=np.zeros(10),
+        transl=np.zeros(3), vertices=vertices, joints=joints,
+        joint_rotations=np.tile(np.eye(3), (21, 1, 1)), cameras=(camera,), views_used=("cam",),
+    )  # fmt: skip
+    [mesh] = overlay_results(frameset, [result], faces, alpha=1.0, draw_joints=False)
+    changed = mesh.max(axis=2) > 0
+    points = vertices @ camera.cam_from_ref[:3, :3].T + camera.cam_from_ref[:3, 3]
+    ideal = (points / points[:, 2:]) @ camera.intrinsics.T
+    raw = np.floor(distort_pixels(ideal[:, :2], lens_k, lens)).astype(int)
+    pinhole = np.floor(ideal[:, :2]).astype(int)
+    assert np.abs(raw - pinhole).max() > 20
+    # Every vertex is on the surface: its raw pixel is painted, or on the silhouette (the
+    # shrunk hand has many vertices there) a neighbour is.
+    near_changed = cv2.dilate(changed.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert changed[raw[:, 1], raw[:, 0]].mean() > 0.8
+    assert near_changed[raw[:, 1], raw[:, 0]].all()
+    assert near_changed[pinhole[:, 1], pinhole[:, 0]].mean() < 0.5
+    [skeleton] = overlay_results(frameset, [result], faces, alpha=0.0, draw_joints=True)
+    expected = draw_skeleton(image, distort_pixels(camera.joints_2d, lens_k, lens))
+    np.testing.assert_array_equal(skeleton, expected)
 
 
 def test_mosaic_size_and_labels() -> None:

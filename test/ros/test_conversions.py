@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
+from hggt_core.geometry.distortion import LensDistortion
+from hggt_core.io.camera_info import CameraInfoError
 from hggt_core.io.image_encoding import ImageEncodingError, encode_image
 from hggt_core.io.marker_cdr import marker_array_cdr
 from hggt_core.io.output_plan import OutputConfig, plan_outputs
@@ -102,20 +104,33 @@ def test_compressed_images_decode_and_garbage_is_rejected() -> None:
 
 def test_camera_info_principal_point_moves_half_a_pixel() -> None:
     info = CameraInfo(width=640, height=480, k=[500.0, 0.0, 319.5, 0.0, 510.0, 239.5, 0, 0, 1])
-    intrinsics, size = conv.camera_info_intrinsics(info)  # type: ignore[misc]
-    np.testing.assert_allclose(intrinsics, [[500, 0, 320], [0, 510, 240], [0, 0, 1]])
-    assert size == (640, 480)
-    assert conv.camera_info_intrinsics(CameraInfo(width=640, height=480)) is None  # K = 0
+    calibration = conv.camera_info_calibration(info)
+    assert calibration is not None
+    np.testing.assert_allclose(calibration.intrinsics, [[500, 0, 320], [0, 510, 240], [0, 0, 1]])
+    assert calibration.size == (640, 480) and calibration.distortion is None  # D empty
+    assert conv.camera_info_calibration(CameraInfo(width=640, height=480)) is None  # K = 0
 
 
 def test_camera_info_with_roi_and_binning_describes_the_published_image() -> None:
     info = CameraInfo(width=1280, height=960, k=[1000.0, 0, 639.5, 0, 1000.0, 479.5, 0, 0, 1])
     info.binning_x = info.binning_y = 2
     info.roi = RegionOfInterest(x_offset=100, y_offset=40, width=800, height=600)
-    intrinsics, size = conv.camera_info_intrinsics(info)  # type: ignore[misc]
-    assert size == (400, 300)
+    calibration = conv.camera_info_calibration(info)
+    assert calibration is not None and calibration.size == (400, 300)
     # The image centre of the full sensor (640, 480) lands at ((640 - 100) / 2, (480 - 40) / 2).
-    np.testing.assert_allclose(intrinsics, [[500, 0, 270], [0, 500, 220], [0, 0, 1]])
+    np.testing.assert_allclose(calibration.intrinsics, [[500, 0, 270], [0, 500, 220], [0, 0, 1]])
+
+
+def test_camera_info_lens_distortion_and_unknown_models() -> None:
+    k = [500.0, 0.0, 319.5, 0.0, 510.0, 239.5, 0, 0, 1]
+    d = [-0.3, 0.1, 0.001, -0.002, 0.0]
+    info = CameraInfo(width=640, height=480, k=k, distortion_model="plumb_bob", d=d)
+    calibration = conv.camera_info_calibration(info)
+    assert calibration is not None
+    assert calibration.distortion == LensDistortion("plumb_bob", tuple(d))
+    info.distortion_model = "fov"
+    with pytest.raises(CameraInfoError, match="unknown distortion_model 'fov'"):
+        conv.camera_info_calibration(info)
 
 
 def test_marker_bytes_read_back_through_rclpy_and_transforms_carry_the_given_stamp() -> None:

@@ -222,14 +222,20 @@ spec.loader.exec_module(launch_file)
 context = LaunchContext()
 context.launch_configurations.update(
     cameras="[left, right]", namespace="rig", use_rviz="true", engine="", device="",
-    reference_frame="", params_file=sys.argv[3],
+    reference_frame="", calibration_file="", world_frame="", anchor_frame=sys.argv[4],
+    params_file=sys.argv[3],
 )
 nodes = launch_file._nodes(context)
 print(len(nodes))
 """
 
 
-def test_use_rviz_writes_an_rviz_config_for_this_launch(workspace: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("anchor_frame", "fixed_frame"), [("", "left_optical_frame"), ("rig_base", "rig_base")]
+)
+def test_use_rviz_writes_an_rviz_config_for_this_launch(
+    workspace: Any, tmp_path: Path, anchor_frame: str, fixed_frame: str
+) -> None:
     fake_rviz = tmp_path / "fake_rviz"
     marker = fake_rviz / "share" / "ament_index" / "resource_index" / "packages" / "rviz2"
     marker.parent.mkdir(parents=True)
@@ -241,14 +247,14 @@ def test_use_rviz_writes_an_rviz_config_for_this_launch(workspace: Any, tmp_path
     out.mkdir()
     result = subprocess.run(
         ["python", "-c", RVIZ_ACTIONS, str(share / "launch" / "multi_cam.launch.py"), str(out),
-         str(share / "config" / "hggt.yaml")],
+         str(share / "config" / "hggt.yaml"), anchor_frame],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["2"]  # hggt_node and rviz2
     (written,) = out.glob("hggt_*.rviz")
     manager = yaml.safe_load(written.read_text())["Visualization Manager"]
-    assert manager["Global Options"]["Fixed Frame"] == "left_optical_frame"
+    assert manager["Global Options"]["Fixed Frame"] == fixed_frame  # the anchor, when given
     topics = {d["Name"]: d["Topic"]["Value"] for d in manager["Displays"] if "Topic" in d}
     assert topics["left image"] == "/rig/left/image_raw"
     assert topics["right image"] == "/rig/right/image_raw"

@@ -30,12 +30,16 @@ def test_arguments_override_only_when_given() -> None:
     assert camera_names("[cam0, cam1, cam2]") == ["cam0", "cam1", "cam2"]
     assert camera_names("left,right") == camera_names("left right") == ["left", "right"]
     overrides = parameter_overrides(
-        {"cameras": "[a, b]", "engine": "torch", "device": " ", "reference_frame": "a_optical"}
-    )
+        {"cameras": "[a, b]", "engine": "torch", "device": " ", "reference_frame": "a_optical",
+         "calibration_file": "/rig.yaml", "world_frame": "base_link", "anchor_frame": "wrist"}
+    )  # fmt: skip
     assert overrides == {
         "cameras.names": ["a", "b"],
         "engine.kind": "torch",
         "frames.reference": "a_optical",
+        "calibration.file": "/rig.yaml",
+        "calibration.world_frame": "base_link",
+        "frames.anchor_frame": "wrist",
     }
     assert parameter_overrides({}) == {}
 
@@ -123,3 +127,22 @@ def test_rviz_inputs_use_the_nodes_parameter_mapping(tmp_path: Path) -> None:
     assert topics == [("a", "/drv/a/image"), ("b", "/drv_b/image")]
     with pytest.raises(ParameterError, match=r"cameras\.names"):
         rviz_inputs(custom, {"cameras.names": ["0bad"]}, "")
+
+
+def test_rviz_fixed_frame_is_the_world_then_the_anchor_then_the_reference(
+    tmp_path: Path,
+) -> None:
+    params_file = REPO / "config" / "hggt.yaml"
+    reference = {"frames.reference": "c0_optical"}
+    anchor = {**reference, "frames.anchor_frame": "wrist_link"}
+    world = {**anchor, "calibration.world_frame": "base_link"}
+    assert rviz_inputs(params_file, reference, "")[0] == "c0_optical"
+    assert rviz_inputs(params_file, anchor, "")[0] == "wrist_link"
+    assert rviz_inputs(params_file, world, "")[0] == "base_link"
+    calibration = tmp_path / "rig.yaml"
+    calibration.write_text(
+        "world_frame: table\ncameras:\n"
+        "  cam0: {world_from_cam: {translation: [0, 0, 1], quaternion: [0, 0, 0, 1]}}\n"
+    )
+    from_file = {**anchor, "calibration.file": str(calibration)}
+    assert rviz_inputs(params_file, from_file, "")[0] == "table"

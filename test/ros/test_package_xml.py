@@ -23,7 +23,12 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-ROSDEP_KEYS = {"numpy": "python3-numpy", "cv2": "python3-opencv", "yaml": "python3-yaml"}
+ROSDEP_KEYS = {
+    "numpy": "python3-numpy",
+    "cv2": "python3-opencv",
+    "yaml": "python3-yaml",
+    "ruamel": "python3-ruamel.yaml",
+}
 """Python module -> its rosdep key where the two names differ (ROS packages share theirs)."""
 PIP_ONLY_LINE = re.compile(r"pip-only, no rosdep key: ([\w\s-]+?) \(")
 

@@ -14,10 +14,12 @@ from ruamel.yaml import YAML
 from hggt_core.assembly.factory import PipelineSpec
 from hggt_core.io.ros_markers import MarkerStyle
 from hggt_core.pipeline.filters import FilterConfig
+from hggt_core.pipeline.steady_cameras import SteadyCamerasConfig
 from hggt_core.pipeline.sync_types import SyncConfig
 from hggt_core.pipeline.tracker import TrackerConfig
 from hggt_ros.parameter_table import PARAMETERS, ParameterError, default_parameters
 from hggt_ros.params import camera_info_topic, settings_from_parameters, updated_parameters
+from hggt_ros.robot_params import CalibrationSettings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,7 +34,7 @@ def test_every_parameter_is_named_described_and_unique() -> None:
             assert definition.default in definition.choices, definition.name
     assert {name.split(".")[0] for name in names} == {
         "cameras", "model", "engine", "localiser", "tracker", "sync", "filter", "publish",
-        "frames", "diagnostics",
+        "frames", "calibration", "diagnostics",
     }  # fmt: skip
 
 
@@ -50,7 +52,9 @@ def test_defaults_map_onto_the_core_defaults() -> None:
     assert not settings.cameras.reliable and not settings.cameras.compressed
     assert settings.frames.reference is None
     assert settings.output.camera_prefix == "hggt/"
-    assert settings.frames.static_average is None
+    assert settings.frames.steady == SteadyCamerasConfig()  # filtered, not frozen
+    assert settings.frames.filter_cameras and settings.frames.anchor is None
+    assert settings.calibration is None
 
 
 def test_values_map_onto_pipeline_sync_and_publish_settings(tmp_path: Path) -> None:
@@ -99,9 +103,9 @@ def test_values_map_onto_pipeline_sync_and_publish_settings(tmp_path: Path) -> N
     assert settings.output.markers.lifetime_s == 2.0
     assert not settings.output.markers.cameras
     assert settings.frames.reference == "rig/left_optical"
-    average = settings.frames.static_average
-    assert average is not None and average.window == 10
-    assert average.max_rotation_spread_rad == pytest.approx(math.radians(1.0))
+    steady = settings.frames.steady
+    assert steady is not None and steady.freeze and steady.average.window == 10
+    assert steady.average.max_rotation_spread_rad == pytest.approx(math.radians(1.0))
 
 
 def test_filter_parameters_build_the_filter_config() -> None:
@@ -173,6 +177,22 @@ def test_camera_info_topic_sits_beside_the_image_topic(topic: str, info: str) ->
         ({"frames.camera_prefix": ""}, "'frames.camera_prefix' must be non-empty"),
         ({"frames.reference": "a b"}, "'frames.reference' must be letters, digits"),
         ({"frames.static_window": 0}, "'frames.static_window' must be >= 1"),
+        ({"frames.move_framesets": 0}, "'frames.move_framesets' must be >= 1"),
+        ({"frames.move_rotation_deg": 200.0}, "'frames.move_rotation_deg' must be <= 180"),
+        ({"frames.move_translation_m": 0.0}, "'frames.move_translation_m' must be > 0"),
+        ({"frames.anchor_pose": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]},
+         "'frames.anchor_frame' must be set when frames.anchor_pose is"),
+        ({"frames.anchor_frame": "base", "frames.anchor_pose": [0.0, 0.0, 1.0]},
+         "'frames.anchor_pose' must be [] or [x, y, z, qx, qy, qz, qw]"),
+        ({"frames.anchor_frame": "base", "frames.anchor_pose": [0, 0, 0, 0, 0, 0, 2]},
+         "'frames.anchor_pose': quaternion must have unit length"),
+        ({"frames.anchor_pose": ["a"]}, "'frames.anchor_pose' must be a finite float_array"),
+        ({"frames.anchor_pose": [math.inf]}, "'frames.anchor_pose' must be a finite"),
+        ({"frames.anchor_frame": "robot base"}, "'frames.anchor_frame' must be letters"),
+        ({"calibration.world_frame": "world", "calibration.from_tf": False},
+         "'calibration.world_frame' must be used with calibration.file or calibration.from_tf"),
+        ({"calibration.file": "/nonexistent/rig.yaml"},
+         "parameter 'calibration.file': calibration /nonexistent/rig.yaml: no such file"),
         ({"no.such": 1}, "unknown parameter"),
     ],
 )  # fmt: skip
@@ -221,3 +241,64 @@ def test_config_file_lists_every_parameter_with_its_default() -> None:
     for name, value in flat.items():
         assert value == defaults[name] and type(value) is type(defaults[name]), name
     settings_from_parameters(flat)
+
+
+def test_steady_frame_parameters_build_the_steady_cameras_config() -> None:
+    frames = settings_from_parameters(
+        {
+            "frames.filter_cameras": False,
+            "frames.fixed_cameras": True,
+            "frames.move_translation_m": 0.05,
+            "frames.move_rotation_deg": 4,
+            "frames.move_framesets": 3,
+        }
+    ).frames
+    assert frames.steady is not None and not frames.filter_cameras
+    assert (frames.steady.freeze, frames.steady.move_translation_m) == (True, 0.05)
+    assert (frames.steady.move_rotation_deg, frames.steady.move_framesets) == (4.0, 3)
+    off = settings_from_parameters({"frames.filter_cameras": False}).frames
+    assert off.steady is None  # neither filtered nor frozen: the raw estimates
+
+
+def test_anchor_parameters_build_the_anchor() -> None:
+    pose = [0.1, -0.2, 0.5, 0, 0, 0, 1]  # integers are fine (a YAML list of ints)
+    anchor = settings_from_parameters(
+        {"frames.anchor_frame": "base_link", "frames.anchor_pose": pose}
+    ).frames.anchor
+    assert anchor is not None and anchor.frame == "base_link"
+    assert anchor.translation == (0.1, -0.2, 0.5)
+    assert anchor.quaternion_xyzw == (0.0, 0.0, 0.0, 1.0)
+    loose = settings_from_parameters({"frames.anchor_frame": "base_link"}).frames.anchor
+    assert loose is not None and loose.translation is None and loose.quaternion_xyzw is None
+
+
+def _calibration_file(tmp_path: Path, world: str = "base_link") -> Path:
+    path = tmp_path / "rig.yaml"
+    path.write_text(
+        f"world_frame: {world}\ncameras:\n"
+        "  cam0: {world_from_cam: {translation: [0, 0, 1], quaternion: [0, 0, 0, 1]}}\n"
+        "  cam1_optical: {world_from_cam: {translation: [0.5, 0, 1], quaternion: [0, 0, 0, 1]}}\n"
+    )
+    return path
+
+
+def test_calibration_parameters_pick_the_world_frame_and_sources(tmp_path: Path) -> None:
+    path = _calibration_file(tmp_path)
+    from_file = settings_from_parameters({"calibration.file": str(path)}).calibration
+    assert from_file is not None and from_file.world_frame == "base_link"
+    assert from_file.calibration is not None
+    assert sorted(from_file.calibration.cameras) == ["cam0", "cam1_optical"]
+    assert from_file.from_tf  # TF may add cameras the file does not know
+    same = settings_from_parameters(
+        {"calibration.file": str(path), "calibration.world_frame": "base_link"}
+    ).calibration
+    assert same is not None and same.world_frame == "base_link"
+    with pytest.raises(ParameterError, match=r"'calibration\.world_frame' must be empty or "):
+        settings_from_parameters({"calibration.file": str(path), "calibration.world_frame": "map"})
+    from_tf = settings_from_parameters({"calibration.world_frame": "/world"}).calibration
+    assert from_tf == CalibrationSettings("world", None, True)  # tf2 ids: no leading "/"
+    assert settings_from_parameters({"calibration.from_tf": False}).calibration is None
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("cameras: {}\n")
+    with pytest.raises(ParameterError, match=r"'calibration\.file': calibration .*world_frame"):
+        settings_from_parameters({"calibration.file": str(broken)})

@@ -1,26 +1,17 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The node's ROS-free runtime state: latest-wins worker, rate meter, monitors, static frames."""
+"""The node's ROS-free runtime state: latest-wins worker, rate meter, camera monitors."""
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
 
-import numpy as np
 import pytest
 
-from hggt_core.io.ros_schema import TransformSpec
-from hggt_core.pipeline.camera_average import AverageConfig
 from hggt_core.pipeline.sync_types import ViewStats
-from hggt_ros.worker import (
-    CameraMonitor,
-    LatestWinsWorker,
-    RateMeter,
-    StaticCameraFrames,
-)
+from hggt_ros.worker import CameraMonitor, LatestWinsWorker, RateMeter
 
 
 def _wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
@@ -129,21 +120,3 @@ def test_camera_monitor_reports_silence_stops_and_bad_input() -> None:
     assert health.values["bad images"] == 1
     health = camera.health(3.5, 1.0, _view_stats())
     assert (health.level, health.message) == ("warn", "stopped: no image for 1.5 s")
-
-
-def _camera_spec(yaw_rad: float, x_m: float) -> TransformSpec:
-    quaternion = np.array([0.0, 0.0, math.sin(yaw_rad / 2), math.cos(yaw_rad / 2)])
-    return TransformSpec("cam0", "hggt/cam1", 10**9, np.array([x_m, 0.0, 0.0]), quaternion)
-
-
-def test_static_frames_freeze_the_average_once_converged() -> None:
-    frames = StaticCameraFrames(AverageConfig(window=3, max_translation_spread_m=0.01))
-    assert not frames.update([_camera_spec(0.1, 0.500)])
-    assert not frames.update([_camera_spec(0.1, 0.504)])
-    assert frames.update([_camera_spec(0.1, 0.502)])
-    assert frames.is_frozen("hggt/cam1")
-    (frozen,) = frames.frozen
-    np.testing.assert_allclose(frozen.translation, [0.502, 0.0, 0.0], atol=1e-12)
-    assert (frozen.parent, frozen.child) == ("cam0", "hggt/cam1")
-    assert not frames.update([_camera_spec(0.5, 2.0)])  # frozen frames ignore new estimates
-    np.testing.assert_allclose(frames.frozen[0].translation, [0.502, 0.0, 0.0], atol=1e-12)
