@@ -20,8 +20,9 @@ import numpy.typing as npt
 from hggt_core.base.atomic import StagedDirectory, check_replaceable
 from hggt_core.base.closeable import AllOrNothing
 from hggt_core.calibration import WorldAlignment
-from hggt_core.io.exports import save_json, save_npz, save_obj
+from hggt_core.io.exports import save_json, save_npz
 from hggt_core.io.images import write_rgb
+from hggt_core.io.mesh_files import save_obj
 from hggt_core.io.world_record import WorldRecord
 from hggt_core.pipeline.types import FrameSet, HandResult
 from hggt_core.render.overlay import mosaic, overlay_results
