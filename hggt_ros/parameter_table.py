@@ -51,6 +51,12 @@ class ParameterError(ValueError):
     """A parameter value is invalid; the message names the parameter and what is allowed."""
 
 
+def require(ok: bool, name: str, requirement: str, value: object) -> None:
+    """Raise a :class:`ParameterError` naming ``name`` unless ``ok``."""
+    if not ok:
+        raise ParameterError(f"parameter {name!r} must be {requirement}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class ParameterDefinition:
     """One declared parameter.

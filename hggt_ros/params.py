@@ -42,6 +42,7 @@ from hggt_ros.parameter_table import (
     ParameterValue,
     checked_value,
     default_parameters,
+    require,
 )
 from hggt_ros.robot_params import (
     Anchor,
@@ -165,11 +166,6 @@ class _Values:
         return tuple(float(item) for item in value)
 
 
-def _require(ok: bool, name: str, requirement: str, value: object) -> None:
-    if not ok:
-        raise ParameterError(f"parameter {name!r} must be {requirement}, got {value!r}")
-
-
 def settings_from_parameters(values: Mapping[str, object]) -> NodeSettings:
     """Map parameter values onto the node's settings (the one mapping; see the module doc).
 
@@ -249,14 +245,14 @@ def camera_info_topic(image_topic: str) -> str:
 
 def _camera_settings(v: _Values) -> CameraSettings:
     names = v.texts("cameras.names")
-    _require(len(names) > 0, "cameras.names", "a non-empty list", list(names))
+    require(len(names) > 0, "cameras.names", "a non-empty list", list(names))
     for name in names:
         pattern_ok = bool(_CAMERA_NAME.fullmatch(name))
-        _require(pattern_ok, "cameras.names", "letters, digits and '_' (letter first)", name)
-    _require(len(set(names)) == len(names), "cameras.names", "unique", list(names))
+        require(pattern_ok, "cameras.names", "letters, digits and '_' (letter first)", name)
+    require(len(set(names)) == len(names), "cameras.names", "unique", list(names))
     topics = v.texts("cameras.topics") or tuple(f"{name}/image_raw" for name in names)
     count_ok = len(topics) == len(names) and all(topics)
-    _require(count_ok, "cameras.topics", f"empty or {len(names)} topic(s)", list(topics))
+    require(count_ok, "cameras.topics", f"empty or {len(names)} topic(s)", list(topics))
     compressed = v.text("cameras.image_transport") == "compressed"
     info_topics = None
     if v.flag("cameras.use_camera_info"):
@@ -273,7 +269,7 @@ def _camera_settings(v: _Values) -> CameraSettings:
 
 def _sync_config(v: _Values, camera_count: int) -> SyncConfig:
     min_cameras = v.integer("sync.min_cameras")
-    _require(
+    require(
         min_cameras <= camera_count,
         "sync.min_cameras",
         f"<= {camera_count} (cameras)",
@@ -290,20 +286,20 @@ def _sync_config(v: _Values, camera_count: int) -> SyncConfig:
 def _pipeline_spec(v: _Values) -> PipelineSpec:
     checkpoint, mano_dir = v.text("model.checkpoint"), v.text("model.mano_dir")
     checkpoint_ok = not checkpoint or Path(checkpoint).expanduser().is_file()
-    _require(checkpoint_ok, "model.checkpoint", "an existing file (or empty)", checkpoint)
+    require(checkpoint_ok, "model.checkpoint", "an existing file (or empty)", checkpoint)
     mano_ok = not mano_dir or Path(mano_dir).expanduser().is_dir()
-    _require(mano_ok, "model.mano_dir", "an existing folder (or empty)", mano_dir)
+    require(mano_ok, "model.mano_dir", "an existing folder (or empty)", mano_dir)
     crop_size = v.integer("model.crop_size")
-    _require(crop_size % 14 == 0, "model.crop_size", "0 or a multiple of 14", crop_size)
+    require(crop_size % 14 == 0, "model.crop_size", "0 or a multiple of 14", crop_size)
     device, precision = v.text("engine.device"), v.text("engine.precision")
-    _require(
+    require(
         bool(_DEVICE.fullmatch(device)), "engine.device", "cpu, cuda[:N], mps, xpu[:N]", device
     )
     cuda_ok = precision == "fp32" or device.startswith("cuda")
-    _require(cuda_ok, "engine.precision", "fp32 unless engine.device is CUDA", precision)
+    require(cuda_ok, "engine.precision", "fp32 unless engine.device is CUDA", precision)
     landmark_model = v.text("engine.landmark_model")
     landmark_ok = not landmark_model or Path(landmark_model).expanduser().is_file()
-    _require(landmark_ok, "engine.landmark_model", "an existing file (or empty)", landmark_model)
+    require(landmark_ok, "engine.landmark_model", "an existing file (or empty)", landmark_model)
     return PipelineSpec(
         checkpoint=Path(checkpoint).expanduser() if checkpoint else None,
         mano_dir=Path(mano_dir).expanduser() if mano_dir else None,
@@ -328,10 +324,10 @@ def _tracker_config(v: _Values) -> TrackerConfig:
     min_ratio = v.number("tracker.min_size_ratio")
     max_ratio = v.number("tracker.max_size_ratio")
     decay = v.number("tracker.score_decay")
-    _require(min_ratio < 1.0, "tracker.min_size_ratio", "< 1", min_ratio)
+    require(min_ratio < 1.0, "tracker.min_size_ratio", "< 1", min_ratio)
     max_ok = max_ratio == 0.0 or max_ratio > 1.0
-    _require(max_ok, "tracker.max_size_ratio", "0 (off) or > 1", max_ratio)
-    _require(decay <= 1.0, "tracker.score_decay", "<= 1", decay)
+    require(max_ok, "tracker.max_size_ratio", "0 (off) or > 1", max_ratio)
+    require(decay <= 1.0, "tracker.score_decay", "<= 1", decay)
     return TrackerConfig(
         min_size_ratio=min_ratio,
         max_size_ratio=max_ratio,
@@ -368,9 +364,9 @@ def _min_period_s(v: _Values) -> float:
 def _output_config(v: _Values) -> OutputConfig:
     for name in ("frames.camera_prefix", "frames.hand_prefix"):
         frame_ok = bool(_FRAME_ID.fullmatch(v.text(name)))
-        _require(frame_ok, name, "letters, digits, '_' and '/'", v.text(name))
+        require(frame_ok, name, "letters, digits, '_' and '/'", v.text(name))
     camera_prefix = v.text("frames.camera_prefix")
-    _require(
+    require(
         bool(camera_prefix),
         "frames.camera_prefix",
         "non-empty (never replace calibrated frames)",
@@ -396,7 +392,7 @@ def _frame_settings(v: _Values) -> FrameSettings:
     reference = _frame_id(v, "frames.reference")
     filter_cameras, freeze = v.flag("frames.filter_cameras"), v.flag("frames.fixed_cameras")
     move_deg = v.number("frames.move_rotation_deg")
-    _require(move_deg <= 180.0, "frames.move_rotation_deg", "<= 180", move_deg)
+    require(move_deg <= 180.0, "frames.move_rotation_deg", "<= 180", move_deg)
     steady = None
     if filter_cameras or freeze:
         average = AverageConfig(
@@ -417,5 +413,5 @@ def _frame_settings(v: _Values) -> FrameSettings:
 
 def _frame_id(v: _Values, name: str) -> str:
     frame = v.text(name)
-    _require(bool(_FRAME_ID.fullmatch(frame)), name, "letters, digits, '_' and '/'", frame)
+    require(bool(_FRAME_ID.fullmatch(frame)), name, "letters, digits, '_' and '/'", frame)
     return frame

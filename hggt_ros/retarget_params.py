@@ -26,6 +26,7 @@ from hggt_ros.parameter_table import (
     ParameterError,
     ParameterValue,
     checked_value,
+    require,
 )
 
 NODE_NAME = "hggt_retarget"
@@ -121,11 +122,6 @@ class RetargetSettings:
     diagnostics_period_s: float
 
 
-def _require(ok: bool, name: str, requirement: str, value: object) -> None:
-    if not ok:
-        raise ParameterError(f"parameter {name!r} must be {requirement}, got {value!r}")
-
-
 def retarget_settings(
     values: Mapping[str, object], default_config: Path | None = None
 ) -> RetargetSettings:
@@ -146,11 +142,11 @@ def retarget_settings(
     v.update({name: checked_value(PARAMETERS_BY_NAME[name], x) for name, x in values.items()})
     side: HandSide = "left" if v["hand.side"] == "left" else "right"
     mano_dir = str(v["hand.mano_dir"])
-    _require(not mano_dir or Path(mano_dir).expanduser().is_dir(), "hand.mano_dir",
+    require(not mano_dir or Path(mano_dir).expanduser().is_dir(), "hand.mano_dir",
              "an existing folder (or empty)", mano_dir)  # fmt: skip
     policy: LostPolicy = "open" if v["lost.policy"] == "open" else "hold"
     alpha = _number(v, "retarget.low_pass_alpha")
-    _require(alpha <= 1, "retarget.low_pass_alpha", "in (0, 1], or 0 for the default", alpha)
+    require(alpha <= 1, "retarget.low_pass_alpha", "in (0, 1], or 0 for the default", alpha)
     dexterous = _dexterous(v, side, default_config) if v["mode"] == "dexterous" else None
     return RetargetSettings(
         hand_side=side,
@@ -174,8 +170,8 @@ def _dexterous(
     v: Mapping[str, ParameterValue], side: HandSide, default_config: Path | None
 ) -> DexRetargetConfig:
     config = str(v["retarget.config"]) or (str(default_config) if default_config else "")
-    _require(bool(config), "retarget.config", "set (no package config was found)", config)
-    _require(Path(config).expanduser().is_file(), "retarget.config", "an existing file", config)
+    require(bool(config), "retarget.config", "set (no package config was found)", config)
+    require(Path(config).expanduser().is_file(), "retarget.config", "an existing file", config)
     alpha, scaling = _number(v, "retarget.low_pass_alpha"), _number(v, "retarget.scaling")
     return DexRetargetConfig(
         config=Path(config).expanduser(),

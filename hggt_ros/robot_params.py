@@ -23,7 +23,7 @@ from hggt_core.calibration.rig import (
     load_calibration,
     rigid_from_translation_quaternion,
 )
-from hggt_ros.parameter_table import ParameterError
+from hggt_ros.parameter_table import ParameterError, require
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,6 @@ class CalibrationSettings:
     from_tf: bool
 
 
-def _require(ok: bool, name: str, requirement: str, value: object) -> None:
-    if not ok:
-        raise ParameterError(f"parameter {name!r} must be {requirement}, got {value!r}")
-
-
 def anchor_settings(frame: str, pose: tuple[float, ...]) -> Anchor | None:
     """``frames.anchor_frame`` and ``frames.anchor_pose`` ([] or 7 numbers) -> the anchor.
 
@@ -73,9 +68,9 @@ def anchor_settings(frame: str, pose: tuple[float, ...]) -> Anchor | None:
     """
     if not pose:
         return Anchor(frame, None, None) if frame else None
-    _require(bool(frame), "frames.anchor_frame", "set when frames.anchor_pose is", frame)
+    require(bool(frame), "frames.anchor_frame", "set when frames.anchor_pose is", frame)
     shape_ok = len(pose) == 7
-    _require(shape_ok, "frames.anchor_pose", "[] or [x, y, z, qx, qy, qz, qw]", list(pose))
+    require(shape_ok, "frames.anchor_pose", "[] or [x, y, z, qx, qy, qz, qw]", list(pose))
     try:
         rigid_from_translation_quaternion(pose[:3], pose[3:])
     except CalibrationError as error:
@@ -109,12 +104,12 @@ def calibration_settings(file: str, world_frame: str, from_tf: bool) -> Calibrat
         file_world = calibration.world_frame
         requirement = f"empty or {file_world!r} (calibration.file's world_frame)"
         same = world_frame in ("", file_world)
-        _require(same, "calibration.world_frame", requirement, world_frame)
+        require(same, "calibration.world_frame", requirement, world_frame)
         world_frame = file_world
     world_frame = world_frame.lstrip("/")
     if not world_frame:
         return None
-    _require(
+    require(
         calibration is not None or from_tf,
         "calibration.world_frame",
         "used with calibration.file or calibration.from_tf",
