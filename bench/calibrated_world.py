@@ -11,9 +11,14 @@ The scenes and the MediaPipe-like noise are ``bench/landmark_fusion.py``'s; each
 placed in a world frame at a random pose (camera 0 anywhere within 1 m of the origin, any
 orientation), and the first ``known`` cameras are given to
 :func:`hggt_core.calibration.align_to_world` as a calibration (their true world poses). The
-hand is the landmark engine's fusion (:func:`hggt_core.geometry.hand_cameras.fuse_views`),
-its scale set by the hand alone; with >= 2 known cameras the alignment rescales it from the
-known baseline.
+hand is the landmark engine's fusion (:func:`hggt_core.geometry.hand_cameras.fuse_views`) in
+one of two modes:
+
+* ``after``: every camera estimated from the hand, its scale set by the hand alone; with >= 2
+  known cameras the alignment rescales it from the known baseline;
+* ``fusion``: the known cameras go into the fusion (``known_cam_from_ref``): the joints are
+  triangulated with them (metric from the baseline), only the other cameras are estimated, and
+  the alignment that follows is exact (residual ~0).
 
 Columns (means over the scenes):
 
@@ -50,7 +55,9 @@ from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.pipeline.types import CropTransform, HandResult, ViewCamera
 
 KNOWN_COUNTS = (0, 1, 2, 4)
-"""How many cameras are known (the first ones of each scene)."""
+"""How many cameras are known (the first ones of each scene), aligned after the fusion."""
+FUSION_COUNTS = (2, 4)
+"""How many cameras are known and used in the fusion."""
 
 
 def _random_world_from_ref(rng: np.random.Generator) -> np.ndarray:
@@ -133,23 +140,30 @@ def _errors(
 def measure(
     scenes: list[Scene], level: str, seed: int, cfg: AlignmentConfig
 ) -> list[dict[str, Any]]:
-    """One row per known-camera count at one noise level."""
+    """One row per mode and known-camera count at one noise level."""
     rng = np.random.default_rng(seed)
-    per_count: dict[int, list[dict[str, float]]] = {known: [] for known in KNOWN_COUNTS}
+    grid = [("after", known) for known in KNOWN_COUNTS]
+    grid += [("fusion", known) for known in FUSION_COUNTS]
+    per_row: dict[tuple[str, int], list[dict[str, float]]] = {row: [] for row in grid}
     for scene in scenes:
-        fused = fuse_views(observe(scene, NOISE_LEVELS[level], rng))
-        estimate = _result(fused.joints_m, fused.cam_from_ref, scene.intrinsics)
+        observations = observe(scene, NOISE_LEVELS[level], rng)
         world_from_ref = _random_world_from_ref(rng)
-        for known in KNOWN_COUNTS:
-            if known <= len(scene.cam_from_ref):
-                per_count[known].append(_errors(scene, estimate, known, world_from_ref, cfg))
+        estimated = fuse_views(observations)
+        for mode, known in grid:
+            if known > len(scene.cam_from_ref):
+                continue
+            poses = {view: scene.cam_from_ref[view] for view in range(known)}
+            fused = estimated if mode == "after" else fuse_views(observations, None, None, poses)
+            estimate = _result(fused.joints_m, fused.cam_from_ref, scene.intrinsics)
+            per_row[mode, known].append(_errors(scene, estimate, known, world_from_ref, cfg))
     return [
         {
             "noise": level,
+            "mode": mode,
             "known": known,
             **{k: float(np.mean([e[k] for e in rows])) for k in rows[0]},
         }
-        for known, rows in per_count.items()
+        for (mode, known), rows in per_row.items()
         if rows
     ]
 
@@ -157,6 +171,7 @@ def measure(
 COLUMNS = (
     ("noise", "noise", "{}"),
     ("known", "known", "{}"),
+    ("mode", "mode", "{}"),
     ("abs", "abs_mm", "{:.1f}"),
     ("scale %", "scale_pct", "{:.2f}"),
     ("cam", "cam_mm", "{:.1f}"),
@@ -191,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         "noise levels as bench/landmark_fusion.py (px / world mm / depth squash): "
         + ", ".join(f"{name} {u:g}/{w * 1e3:g}/{q:g}" for name, (u, w, q) in NOISE_LEVELS.items()),
         "known: the first cameras of each scene (0: reference-frame estimate, hand scale only).",
+        "mode: after = all cameras estimated, then aligned; fusion = known cameras in the fusion.",
     ]
     write_report(table, notes, args.json, info, rows)
     return 0

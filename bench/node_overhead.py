@@ -4,8 +4,8 @@
 
 Usage (repository root, ROS test environment: ``. .ros-install/env.sh`` first)::
 
-    python bench/node_overhead.py [--framesets 300] [--warmup 10] [--views 4] [--size 640x480]
-        [--rate 30] [--cpu N] [--json out.json]
+    python bench/node_overhead.py [--engine torch] [--framesets 300] [--warmup 10] [--views 4]
+        [--size 640x480] [--rate 30] [--cpu N] [--json out.json]
 
 It replays ``hggt_node``'s per-frameset work with the real code and real rclpy publishers and
 times each stage (``time.perf_counter_ns``), summed over the views:
@@ -19,20 +19,22 @@ times each stage (``time.perf_counter_ns``), summed over the views:
 * ``publish``: ``publish()`` of every output (serialisation happens here) on a private
   namespace, without and with an in-process subscriber (drained outside the timing).
 
-The hand comes from one untimed run of the node's default pipeline (crop mode; the bundled
-model, else the untrained tiny network; the procedural MANO, which has MANO's 778 vertices and
-1538 triangles: a 4614-point mesh marker) on the demo example's views resized to ``--size``;
-it is re-stamped per frameset. ``--views`` cameras send at ``--rate`` Hz (stamps jittered by
-up to 2 ms), one frameset per period in real time (``--rate 0``: back to back). The process
-is pinned to one CPU before rclpy starts (so the DDS threads share it) with one torch thread;
+The images and the hand come from ``--engine`` (:mod:`node_overhead_engines`): ``torch``, one
+untimed crop-mode HGGT run on the demo views; ``landmarks``, the node's default landmark
+pipeline on real crops, whose time per frameset is also measured, unpinned and then pinned to
+the node's core (the table gives the overhead as a share of the pinned time). The hand is
+re-stamped per frameset. ``--views`` cameras send at ``--rate`` Hz (stamps jittered by up to
+2 ms), one frameset per period in real time (``--rate 0``: back to back). The process is
+pinned to one CPU before rclpy starts (so the DDS threads share it) with one torch thread;
 both are restored at the end. On a shared machine compare medians and rerun when the p95 is
-far above them.
+far above them (the notes give the load average at the start and the end).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import os
 import sys
 import time
@@ -42,13 +44,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
-from bench_common import demo_images, write_header, write_report
+from bench_common import write_header, write_report
 from bench_ros import ImageFeed, Outputs
+from node_overhead_engines import (
+    ENGINES,
+    MIN_LANDMARK_SIZE,
+    EngineRun,
+    engine_note,
+    engine_report,
+    run_engine,
+)
 
-from hggt_core.assembly.factory import PipelineSpec, build_pipeline
 from hggt_core.bench.latency import SEED
 from hggt_core.bench.report import host_info, markdown_table
 from hggt_core.pipeline.types import FrameSet, HandResult, View
@@ -64,7 +72,6 @@ JITTER_S = 0.002
 """Largest offset of a stamp from the camera's nominal 1 / rate grid (s)."""
 EPOCH_NS = 1_766_000_000 * 10**9
 """Stamp of the first frameset (an epoch stamp, as cameras send)."""
-_CROP_SIZE = 112  # the model's output sizes do not depend on it, and it keeps the setup quick
 _DRAIN_S = 1.0
 _clock_ns = time.perf_counter_ns
 
@@ -129,27 +136,6 @@ def ros_unavailable() -> str | None:
             "tools/setup_ros_env.sh once, then `. .ros-install/env.sh` before starting Python."
         )
     return None
-
-
-def input_images(views: int, size: tuple[int, int]) -> list[np.ndarray]:
-    """The demo example's views in turn, resized to ``size`` (width, height): [H, W, 3] RGB."""
-    images = [cv2.resize(image, size, interpolation=cv2.INTER_AREA) for image in demo_images()]
-    return [images[index % len(images)] for index in range(views)]
-
-
-def realistic_hand(
-    images: Sequence[np.ndarray], names: Sequence[str]
-) -> tuple[HandResult, dict[str, np.ndarray]]:
-    """One run of the node's default pipeline on the images: its hand and side -> faces."""
-    pipeline = build_pipeline(PipelineSpec(engine="torch", crop_size=_CROP_SIZE))
-    predictor = pipeline.predictor
-    views = tuple(View(name, 0, image) for name, image in zip(names, images, strict=True))
-    results = predictor(FrameSet(0, views))
-    if len(results) != 1:
-        raise RuntimeError(f"expected one hand from the crop-mode predictor, got {len(results)}")
-    faces = predictor.mano_right.faces.numpy()
-    left = predictor.mano_left.faces.numpy() if predictor.mano_left is not None else faces
-    return results[0], {"right": faces, "left": left}
 
 
 def stamps_ns(framesets: int, views: int, rate_hz: float) -> np.ndarray:
@@ -279,18 +265,14 @@ def _build(
     return messages, TFMessage(transforms=transforms) if transforms else None
 
 
-def run_benchmark(args: argparse.Namespace) -> list[Row]:
+def run_benchmark(args: argparse.Namespace, names: Sequence[str], run: EngineRun) -> list[Row]:
     """Every variant: (no subscriber, subscriber) x (markers on, off); progress to stderr."""
     import rclpy
     from rclpy.signals import SignalHandlerOptions
 
-    names = [f"cam{index}" for index in range(args.views)]
-    images = input_images(args.views, args.size)
-    sys.stderr.write("  one predictor run for a realistic hand (not timed) ...\n")
-    hand, faces = realistic_hand(images, names)
-    feed = ImageFeed(images, [f"{name}_optical_frame" for name in names])
+    feed = ImageFeed(run.images, [f"{name}_optical_frame" for name in names])
     stamps = stamps_ns(args.warmup + args.framesets, args.views, args.rate)
-    scenario = Scenario(names, feed, stamps, hand, faces, args.rate, args.warmup)
+    scenario = Scenario(list(names), feed, stamps, run.hand, run.faces, args.rate, args.warmup)
     context = rclpy.Context()
     rclpy.init(context=context, signal_handler_options=SignalHandlerOptions.NO)
     rows = []
@@ -314,18 +296,22 @@ def _cell(summary: dict[str, float]) -> str:
     return f"{summary['median']:.3f} ({summary['p95']:.3f})"
 
 
-def format_table(rows: Sequence[Row]) -> str:
-    """A markdown table: median (p95) milliseconds per frameset."""
+def format_table(rows: Sequence[Row], engine_ms: float | None = None) -> str:
+    """A markdown table: median (p95) ms per frameset; with ``engine_ms``, total / engine time."""
     columns = ["markers", "subscriber", *(f"{stage} ms" for stage in STAGES)]
     columns += ["total ms", "total + take ms", f"< {TARGET_MS:g} ms"]
+    columns += [] if engine_ms is None else ["total / engine"]
     body = []
     for row in rows:
         report = row.as_json()
+        total_ms = report["total_ms"]["median"]
+        share = [] if engine_ms is None else [f"{100 * total_ms / engine_ms:.1f} %"]
         body.append(
             ["on" if row.markers else "off", "yes" if row.subscriber else "no"]
             + [_cell(report["stages_ms"][stage]) for stage in STAGES]
             + [f"**{_cell(report['total_ms'])}**", _cell(report["total_with_take_ms"])]
             + ["PASS" if row.passes_target else "FAIL"]
+            + share
         )
     return "\n".join(markdown_table(columns, body))
 
@@ -335,7 +321,7 @@ def environment(args: argparse.Namespace, cpu: int) -> dict[str, Any]:
     return {
         "framesets": args.framesets, "warmup": args.warmup, "views": args.views,
         "size": f"{args.size[0]}x{args.size[1]}", "encoding": "rgb8", "rate_hz": args.rate,
-        "pinned_cpu": cpu, **host_info(),
+        "engine": args.engine, "pinned_cpu": cpu, **host_info(),
         "rmw_implementation": os.environ.get("RMW_IMPLEMENTATION", "(default)"),
         "target_ms": TARGET_MS,
     }  # fmt: skip
@@ -348,6 +334,25 @@ NOTES = (
     "one right hand per frameset; the subscriber is in this process (drained between "
     "framesets, outside the timing).",
 )
+
+
+def engine_section(
+    args: argparse.Namespace,
+    info: dict[str, Any],
+    rows: Sequence[Row],
+    first: EngineRun,
+    pinned: EngineRun | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The report's ``engine`` part (the load at the end; landmarks: its time) and the notes."""
+    load_end = round(os.getloadavg()[0], 2)
+    engine: dict[str, Any] = {"load_avg_1min_at_end": load_end}
+    load = f"{info['load_avg_1min_at_start']} at the start, {load_end} at the end"
+    notes = [*NOTES, f"load average (1 min): {load}, {info['cpu_count']} CPUs."]
+    if pinned is not None:
+        overhead_ms = [float(np.median(row.totals_ms(False))) for row in rows]
+        engine |= engine_report(first, pinned, overhead_ms)
+        notes.append(engine_note(engine, args.framesets))
+    return engine, notes
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -367,6 +372,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    parser.add_argument("--engine", choices=ENGINES, default="torch", help="hand and images from")
     parser.add_argument("--framesets", type=int, default=300, help="timed framesets per row")
     parser.add_argument("--warmup", type=int, default=10, help="untimed framesets per row first")
     parser.add_argument("--views", type=int, default=4, help="cameras")
@@ -377,6 +383,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.framesets < 1 or args.views < 1 or args.warmup < 0 or args.rate < 0:
         parser.error("--framesets and --views must be >= 1, --warmup and --rate >= 0")
+    if args.engine == "landmarks" and min(np.subtract(args.size, MIN_LANDMARK_SIZE)) < 0:
+        parser.error(
+            "--engine landmarks needs --size of at least {}x{}".format(*MIN_LANDMARK_SIZE)
+        )
     if args.cpu is not None and args.cpu not in os.sched_getaffinity(0):
         parser.error(f"--cpu {args.cpu} is not one of {sorted(os.sched_getaffinity(0))}")
     return args
@@ -393,11 +403,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if reason is not None:
         sys.stderr.write(reason + "\n")
         return EXIT_NO_ROS
+    names = [f"cam{index}" for index in range(args.views)]
+    run = functools.partial(run_engine, args.engine, names, args.size, args.warmup, args.framesets)
+    first = run()  # before pinning: landmarks run as in the node, on every CPU
     with one_core(args.cpu) as cpu:
+        pinned = run() if first.times_ms else None
         info = environment(args, cpu)
         write_header("node", info)
-        rows = run_benchmark(args)
-    write_report(format_table(rows), NOTES, args.json, info, [row.as_json() for row in rows])
+        rows = run_benchmark(args, names, first)
+    engine, notes = engine_section(args, info, rows, first, pinned)
+    table = format_table(rows, engine.get("engine_ms_pinned", {}).get("median"))
+    write_report(table, notes, args.json, info, [row.as_json() for row in rows], engine=engine)
     return 0
 
 

@@ -8,7 +8,8 @@ image stamp`` when the last output of a frameset went out, which adds the transp
 synchronisation wait and queueing before inference (it is meaningful when the image stamps and
 the node share a clock, e.g. live cameras, or a bag replayed with ``use_sim_time``). The
 *output rate* counts published framesets per second. The *tracker* state says how the last
-frameset's hands were found (:data:`TRACKER_STATES`).
+frameset's hands were found; the predictor reports it
+(:attr:`hggt_core.assembly.factory.HandPredictor.tracker_state`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,6 @@ from hggt_core.pipeline.sync_types import SyncedSet, SyncStats
 
 if TYPE_CHECKING:
     from hggt_ros.worker import WorkerStats
-
-TRACKER_STATES = ("tracking", "re-detecting", "lost")
-"""The reprojection tracker's states: boxes from the previous hands; the detector searched the
-whole frameset and found a hand; no hand found."""
 
 
 @dataclass(frozen=True)
@@ -110,16 +107,6 @@ class OutputMonitor:
             self._published_s.popleft()
 
 
-def tracker_state(localiser: object) -> str | None:
-    """The hand localiser's tracker state (one of :data:`TRACKER_STATES`), or None.
-
-    None when the localiser is not a tracker (``detector.mode`` crop or mediapipe): it has
-    no ``state`` property.
-    """
-    state = getattr(localiser, "state", None)
-    return state if state in TRACKER_STATES else None
-
-
 @dataclass(frozen=True)
 class FramesetOutcome:
     """The last processed frameset, as the diagnostics report it.
@@ -127,7 +114,7 @@ class FramesetOutcome:
     Attributes:
         synced: the frameset's views (used and missing) and stamp spread.
         hands: hands found in it.
-        tracker: the tracker's state after it, or a phrase saying there is no tracker.
+        tracker: how its hands were found (the predictor's ``tracker_state``).
     """
 
     synced: SyncedSet[Any]

@@ -247,15 +247,17 @@ class HggtNode(Node):
 
     def _process(self, synced: SyncedSet[_Frame]) -> None:
         """Worker thread: inference and publishing of one frameset."""
+        frame_ids = self._frame_ids(synced)
+        known = self._world.known_poses(frame_ids) if self._world is not None else {}
         views = tuple(
-            View(name, t, f.image, f.intrinsics, f.distortion) for name, t, f in synced.views
+            View(name, t, f.image, f.intrinsics, f.distortion, known.get(name))
+            for name, t, f in synced.views
         )
         frameset = FrameSet(synced.reference_stamp_ns, views)
         results = self._pipeline.predictor(frameset)
         hand_filter = self._filter
         if hand_filter is not None:
             results = [hand_filter(result) for result in results]
-        frame_ids = self._frame_ids(synced)
         world = self._express(results, frame_ids)
         output = self._settings.output
         if output.markers is not None and self._pub_markers.get_subscription_count() == 0:
@@ -303,11 +305,11 @@ class HggtNode(Node):
         return outcome
 
     def _tracker_state(self) -> str:
-        if self._pipeline.engine == "landmarks":
-            return "MediaPipe tracking (landmark engine)"
-        localiser = getattr(self._pipeline.predictor, "localiser", None)
-        mode = self._settings.pipeline.localiser
-        return health.tracker_state(localiser) or f"off (localiser.mode {mode})"
+        """The predictor's tracker state; "off" names the parameter that chose no tracker."""
+        state = self._pipeline.predictor.tracker_state
+        if state == "off":
+            return f"off (localiser.mode {self._settings.pipeline.localiser})"
+        return state
 
     def _publish_tf(self, out: conv.FramesetMessages, stamp_ns: int, home_frame: str) -> None:
         """Cameras on /tf (steady ones filtered, converged fixed ones on /tf_static); hands."""

@@ -140,6 +140,9 @@ PARAMETERS: tuple[ParameterDefinition, ...] = (
        "the set-up step built in the cache folder."),
     _p("engine.fov_deg", _SPEC.fov_deg, "Landmarks: horizontal field of view of cameras "
        "without camera_info (degrees).", above=0),
+    _p("engine.max_hands", _SPEC.max_hands, "Landmarks: most hands per image; 1 (one-hand "
+       "teleoperation) skips palm detection while the hand is tracked, about twice as fast.",
+       at_least=1),
     _p("engine.device", _SPEC.device, "Torch device: cpu, cuda, cuda:N, mps or xpu:N."),
     _p("engine.precision", _SPEC.precision, "Backbone weight precision (bf16 and fp16 need "
        "CUDA).", *PRECISIONS),

@@ -316,6 +316,7 @@ def _pipeline_spec(v: _Values) -> PipelineSpec:
         use_known_intrinsics=v.flag("cameras.use_camera_info"),
         landmark_model=Path(landmark_model).expanduser() if landmark_model else None,
         fov_deg=v.number("engine.fov_deg"),
+        max_hands=v.integer("engine.max_hands"),
         tracker=_tracker_config(v),
     )
 

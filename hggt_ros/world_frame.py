@@ -17,6 +17,8 @@ are estimates. Its anchor (``frames.anchor_*``) does feed back on purpose: it st
 reference camera hangs, which makes that camera known once the anchor frame connects to the
 world.
 
+The views get the known cameras before prediction (:meth:`WorldFrame.known_poses`), so the
+landmark engine triangulates with them; the hands are expressed in the world afterwards.
 When no camera is known, or no hand sees one, the hands stay in their camera frame and
 :attr:`WorldOutcome.problem` says why in one line (the node logs it, throttled).
 """
@@ -43,6 +45,7 @@ from hggt_core.calibration.world import (
     calibration_from_tree,
     express_in_world,
 )
+from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.pipeline.types import HandResult
 from hggt_ros.health import Health
 from hggt_ros.robot_params import CalibrationSettings
@@ -141,6 +144,21 @@ class WorldFrame:
                 except TransformTreeError as error:
                     refused.append(str(error))
         return refused
+
+    def known_poses(self, frame_ids: Mapping[str, str]) -> dict[str, FloatArray]:
+        """View name -> [4, 4] ``cam_from_world`` (metres) of every view known now.
+
+        The cameras :meth:`express` aligns to (file and TF), given to the views before
+        prediction (``View.cam_from_world``): the landmark engine triangulates with them.
+
+        Args:
+            frame_ids: every camera (view) name -> its optical frame id, camera 0 first.
+        """
+        calibration, _ = self._calibration(frame_ids)
+        return {
+            view: invert_rigid(camera.world_from_cam)
+            for view, camera in calibration.cameras.items()
+        }
 
     def express(self, results: Sequence[HandResult], frame_ids: Mapping[str, str]) -> WorldOutcome:
         """The hands of one frameset in the world frame, when a known camera allows it.

@@ -81,6 +81,9 @@ class PipelineSpec:
     False treats every frameset as independent images."""
     fov_deg: float = 60.0
     """Landmarks: horizontal field of view assumed for views without known intrinsics."""
+    max_hands: int = 2
+    """Landmarks: most hands per image. 1 (one-hand teleoperation) lets MediaPipe skip palm
+    detection while it tracks the hand, about twice the frame rate."""
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
     """The "tracker" localiser's settings, its re-detection policy included."""
 
@@ -96,6 +99,8 @@ class PipelineSpec:
                 f"unknown localiser {self.localiser!r}; choose from {LOCALISER_NAMES}"
             )
         FingertipConvention(self.fingertips)
+        if self.max_hands < 1:
+            raise ValueError(f"max_hands must be at least 1, got {self.max_hands}")
         if self.resolved_engine == "landmarks" and self.precision != "fp32":
             raise ValueError("the landmarks engine runs fp32 on the CPU; drop --precision")
         if self.engine == "onnx" and (self.checkpoint is None or self.precision != "fp32"):
@@ -124,6 +129,18 @@ class HandPredictor(Protocol):
 
     mano_right: ManoLayer
     mano_left: ManoLayer | None
+
+    @property
+    def tracker_state(self) -> str:
+        """How the last frameset's hands were found, one short line for diagnostics.
+
+        HGGT: the reprojection tracker's ``"tracking"``, ``"re-detecting"`` or ``"lost"``, or
+        ``"off"`` when the localiser does not track
+        (:attr:`hggt_core.pipeline.predictor.Predictor.tracker_state`). Landmarks: per side,
+        MediaPipe tracking or re-detecting and the views it found the hand in
+        (:attr:`hggt_core.landmarks.predictor.LandmarkPredictor.tracker_state`).
+        """
+        ...
 
     def __call__(self, frameset: FrameSet) -> list[HandResult]:
         """Reconstruct every hand of a frameset."""
@@ -193,7 +210,9 @@ def _landmark_pipeline(
     spec: PipelineSpec, mano_right: ManoLayer, mano_left: ManoLayer, mano_source: str
 ) -> Pipeline:
     landmarker_config = LandmarkerConfig(
-        model_path=spec.landmark_model, mode="video" if spec.tracking else "image"
+        model_path=spec.landmark_model,
+        mode="video" if spec.tracking else "image",
+        max_hands=spec.max_hands,
     )
     landmarker = MultiViewLandmarker(landmarker_config)
     config = LandmarkPredictorConfig(

@@ -5,9 +5,10 @@
 :class:`CalibratedRun` is what a command holds for the whole run: it loads the calibration
 before the model (a bad file fails fast, in one line), matches its cameras to the input views
 (by view name, else by the view's frame id) and warns about cameras no view has, gives views
-without a known K the calibration's K, expresses each frameset's hands in the world frame
-(:func:`hggt_core.calibration.express_in_world`) and sums the run up in one line. Without a
-calibration it passes everything through unchanged.
+without a known K the calibration's K and every calibrated view its known extrinsics
+(``View.cam_from_world``: the landmark engine triangulates with them), expresses each
+frameset's hands in the world frame (:func:`hggt_core.calibration.express_in_world`) and sums
+the run up in one line. Without a calibration it passes everything through unchanged.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from hggt_core.calibration import (
     express_in_world,
     load_calibration,
 )
+from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.io.output_plan import frame_of
 from hggt_core.pipeline.types import FrameSet, HandResult
 
@@ -88,10 +90,10 @@ class CalibratedRun:
         return None if self._calibration is None else self._calibration.world_frame
 
     def framesets(self, framesets: Iterable[FrameSet]) -> Iterator[FrameSet]:
-        """``framesets`` with each view lacking a known K given the calibration's, if any."""
+        """``framesets`` with the calibration's cameras filled in (see :meth:`known_views`)."""
         for frameset in framesets:
             self._seen.update(view.name for view in frameset.views)
-            yield self._with_known_intrinsics(frameset)
+            yield self.known_views(frameset)
 
     def express(self, frameset: FrameSet, results: Sequence[HandResult]) -> WorldResults:
         """One frameset's hands in the world frame; the run's summary counts it.
@@ -130,19 +132,26 @@ class CalibratedRun:
             line += f"; {count} framesets not aligned (no known camera seen): {stays}"
         return line
 
-    def _with_known_intrinsics(self, frameset: FrameSet) -> FrameSet:
+    def known_views(self, frameset: FrameSet) -> FrameSet:
+        """``frameset`` with each calibrated view's known camera filled in.
+
+        A view the calibration names gets ``cam_from_world`` (the inverse of its
+        ``world_from_cam``) unless it has one, and the calibration's K when it has none.
+        """
         if self._calibration is None:
             return frameset
         cameras = self._calibration.cameras
-        views = tuple(
-            dataclasses.replace(view, intrinsics=cameras[view.name].intrinsics)
-            if view.intrinsics is None
-            and view.name in cameras
-            and cameras[view.name].intrinsics is not None
-            else view
-            for view in frameset.views
-        )
-        return dataclasses.replace(frameset, views=views)
+        views = []
+        for view in frameset.views:
+            camera = cameras.get(view.name)
+            if camera is not None:
+                intrinsics = view.intrinsics if view.intrinsics is not None else camera.intrinsics
+                extrinsics = view.cam_from_world
+                if extrinsics is None:
+                    extrinsics = invert_rigid(camera.world_from_cam)
+                view = dataclasses.replace(view, intrinsics=intrinsics, cam_from_world=extrinsics)
+            views.append(view)
+        return dataclasses.replace(frameset, views=tuple(views))
 
     def _warn_absent(self, names: Sequence[str]) -> None:
         if names:

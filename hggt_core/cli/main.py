@@ -103,6 +103,12 @@ def _common_options() -> argparse.ArgumentParser:
         help="landmarks: horizontal field of view of cameras without known intrinsics",
     )
     group.add_argument(
+        "--max-hands",
+        type=int,
+        default=2,
+        help="landmarks: most hands per image (1: about twice as fast while one hand is tracked)",
+    )
+    group.add_argument(
         "--no-tracking",
         action="store_true",
         help="landmarks: treat framesets as unrelated images (no tracking across them)",
@@ -154,6 +160,7 @@ def spec_from_args(args: argparse.Namespace) -> PipelineSpec:
         landmark_model=args.landmark_model,
         tracking=not args.no_tracking,
         fov_deg=args.fov_deg,
+        max_hands=args.max_hands,
     )
 
 

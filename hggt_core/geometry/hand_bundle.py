@@ -2,24 +2,28 @@
 # SPDX-License-Identifier: Apache-2.0
 """Joint refinement of cameras and hand joints (a small bundle adjustment, numpy float64).
 
-Unknowns: the rigid ``cam_from_ref`` of views 1..S-1 (view 0 is the gauge and stays fixed)
-and the N joints in the reference frame. Cost, minimised by Levenberg-Marquardt with analytic
-Jacobians (rotation increments R <- exp(w) R) and a dense solve (S <= 8 gives < 120 unknowns):
+Unknowns: the rigid ``cam_from_ref`` of the free views and the N joints in the reference
+frame. The fixed views (by default view 0, the gauge; with a calibrated rig every camera whose
+pose is known) keep their given poses exactly. Cost, minimised by Levenberg-Marquardt with
+analytic Jacobians (rotation increments R <- exp(w) R) and a dense solve (S <= 8 gives < 120
+unknowns):
 
     sum_{s,n} c_sn rho(|pi(K_s (R_s X_n + t_s)) - uv_sn|)
     + 1/2 sum_b ((|X_child(b) - X_parent(b)| - L_b) / sigma_bone)^2
     + 1/2 ((sum_(i,j) |X_i - X_j| - size) / sigma_size)^2
 
 rho is the Cauchy loss (scale in pixels, handled by iteratively reweighted least squares) and
-c_sn the landmark confidences. Reprojection alone fixes the hand only up to scale. The size
-term fixes the metric scale: a sum of long distances (e.g. wrist to every other joint), which
-noisy 3-D landmarks measure with little bias, unlike short bones. The bone terms are a weak
-shape prior. The sigmas are the metric errors that cost as much as one pixel of reprojection
-error at one landmark.
+c_sn the landmark confidences. With one fixed view, reprojection alone fixes the hand only up
+to scale, and the size term fixes the metric scale: a sum of long distances (e.g. wrist to
+every other joint), which noisy 3-D landmarks measure with little bias, unlike short bones. The
+bone terms are a weak shape prior. With two or more fixed views the known baseline fixes the
+scale; the caller then leaves the size term out (no size pairs). The sigmas are the metric
+errors that cost as much as one pixel of reprojection error at one landmark.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -68,7 +72,7 @@ class HandPriors:
     bone_lengths_m: FloatArray
     """[B] target length of each bone, metres."""
     size_pairs: tuple[tuple[int, int], ...]
-    """Joint pairs whose summed distances measure the hand's size."""
+    """Joint pairs whose summed distances measure the hand's size (empty: no size term)."""
     size_m: float
     """Target of that sum, metres."""
     world_m: FloatArray | None = None
@@ -80,7 +84,7 @@ class BundleResult:
     """Refined cameras and joints."""
 
     cam_from_ref: FloatArray
-    """[S, 4, 4] rigid transforms, reference -> view s (view 0 as given)."""
+    """[S, 4, 4] rigid transforms, reference -> view s (the fixed views' as given)."""
     joints_m: FloatArray
     """[N, 3] joints in the reference frame, metres."""
     iterations: int
@@ -98,6 +102,7 @@ class _Problem(NamedTuple):
     bone_lengths_m: FloatArray  # [B]
     size_m: float
     world: FloatArray | None  # [S, N, 3], each view centred on its mean
+    free: IntArray  # [F] the views whose cameras are refined
     config: BundleConfig
 
 
@@ -179,18 +184,18 @@ def _prior_jacobian(problem: _Problem, segments: FloatArray) -> FloatArray:
 
 
 class _Blocks(NamedTuple):
-    """Gauss-Newton blocks: cameras 1..S-1 (rotation, translation), joints."""
+    """Gauss-Newton blocks: the F free cameras (rotation, translation), joints."""
 
-    camera: FloatArray  # [S-1, 6, 6]
-    mixed: FloatArray  # [S-1, N, 6, 3] camera s - joint n
+    camera: FloatArray  # [F, 6, 6]
+    mixed: FloatArray  # [F, N, 6, 3] camera f - joint n
     joint: FloatArray  # [N, 3, N, 3]
-    camera_gradient: FloatArray  # [S-1, 6]
+    camera_gradient: FloatArray  # [F, 6]
     joint_gradient: FloatArray  # [N, 3]
 
 
 def _reprojection_blocks(problem: _Problem, state: _State) -> _Blocks:
     """Blocks of the IRLS-weighted reprojection term (joint blocks only on the diagonal)."""
-    views, joints = problem.uv.shape[:2]
+    joints, free = problem.uv.shape[1], problem.free
     irls = problem.weights * cauchy_weights(
         np.sqrt((state.residual**2).sum(-1)), problem.config.robust_scale_px
     )
@@ -201,13 +206,13 @@ def _reprojection_blocks(problem: _Problem, state: _State) -> _Blocks:
     indices = np.arange(joints)
     joint[indices, :, indices, :] = (weighted_joint @ d_joint).sum(0)
     joint_gradient = (weighted_joint @ state.residual[..., None]).sum(0)[..., 0]
-    rotated = state.points_cam[1:] - state.translations[1:, None]
-    d_camera = np.concatenate([-d_point[1:] @ skew(rotated), d_point[1:]], axis=-1)
-    weighted_camera = np.swapaxes(d_camera * irls[1:, :, None, None], -1, -2)  # [S-1, N, 6, 2]
-    flat = weighted_camera.transpose(0, 2, 1, 3).reshape(views - 1, 6, -1)
-    camera = flat @ d_camera.reshape(views - 1, -1, 6)
-    camera_gradient = flat @ state.residual[1:].reshape(views - 1, -1, 1)
-    mixed = weighted_camera @ d_joint[1:]
+    rotated = state.points_cam[free] - state.translations[free, None]
+    d_camera = np.concatenate([-d_point[free] @ skew(rotated), d_point[free]], axis=-1)
+    weighted_camera = np.swapaxes(d_camera * irls[free, :, None, None], -1, -2)  # [F, N, 6, 2]
+    flat = weighted_camera.transpose(0, 2, 1, 3).reshape(len(free), 6, 2 * joints)
+    camera = flat @ d_camera.reshape(len(free), 2 * joints, 6)
+    camera_gradient = flat @ state.residual[free].reshape(len(free), 2 * joints, 1)
+    mixed = weighted_camera @ d_joint[free]
     return _Blocks(camera, mixed, joint, camera_gradient[..., 0], joint_gradient)
 
 
@@ -215,7 +220,7 @@ def _add_shape_blocks(problem: _Problem, state: _State, blocks: _Blocks) -> None
     """Add the IRLS-weighted world-landmark term to ``blocks`` in place.
 
     Residual e_sn = R_s (X_n - mean X) - w_sn = a_sn - w_sn: d e / d X_m = R_s (delta_nm - 1/N)
-    and, for s >= 1, d e / d rotation_s = -[a_sn]_x.
+    and, for a free view s, d e / d rotation_s = -[a_sn]_x.
     """
     cfg = problem.config
     joints = problem.uv.shape[1]
@@ -228,15 +233,16 @@ def _add_shape_blocks(problem: _Problem, state: _State, blocks: _Blocks) -> None
     weighted = u[..., None] * error
     pulled = weighted - weighted.sum(1, keepdims=True) / joints
     blocks.joint_gradient[...] += (pulled @ rotations).sum(0)
-    if len(rotations) == 1:
+    free = problem.free
+    if len(free) == 0:
         return
-    a, u1 = centred[1:], u[1:, :, None]
+    a, u1 = centred[free], u[free, :, None]
     outer = np.swapaxes(a * u1, 1, 2) @ a  # sum_n u a a^T
     trace = np.trace(outer, axis1=1, axis2=2)[:, None, None]
     blocks.camera[:, :3, :3] += trace * np.eye(3) - outer
-    cross = skew(a)  # [S-1, N, 3, 3]; -[a]_x^T = [a]_x
-    blocks.camera_gradient[:, :3] += (cross @ weighted[1:, ..., None]).sum(1)[..., 0]
-    linked = (cross * u1[..., None]) @ rotations[1:, None]  # [S-1, N, 3, 3]
+    cross = skew(a)  # [F, N, 3, 3]; -[a]_x^T = [a]_x
+    blocks.camera_gradient[:, :3] += (cross @ weighted[free, ..., None]).sum(1)[..., 0]
+    linked = (cross * u1[..., None]) @ rotations[free, None]  # [F, N, 3, 3]
     blocks.mixed[:, :, :3] += linked - linked.sum(1, keepdims=True) / joints
 
 
@@ -265,7 +271,7 @@ def _normal_equations(problem: _Problem, state: _State) -> _Blocks:
 
 
 def _damped_step(blocks: _Blocks, damping: float) -> tuple[FloatArray, FloatArray]:
-    """Levenberg-Marquardt step: camera increments [S-1, 6] and joint increments [N, 3].
+    """Levenberg-Marquardt step: free camera increments [F, 6] and joint increments [N, 3].
 
     The camera blocks do not couple different cameras, so the cameras are eliminated first
     (Schur complement) and only the 3 N x 3 N joint system is solved densely.
@@ -283,7 +289,7 @@ def _damped_step(blocks: _Blocks, damping: float) -> tuple[FloatArray, FloatArra
         return np.zeros((0, 6)), np.asarray(-np.linalg.solve(joint, joint_gradient)).reshape(-1, 3)
     coupling = np.swapaxes(blocks.mixed, 1, 2).reshape(len(camera), 6, 3 * joints)
     right = np.concatenate([coupling, blocks.camera_gradient[..., None]], axis=-1)
-    solved = np.linalg.solve(camera, right)  # H_cc^-1 [H_cp | g_c], [S-1, 6, 3 N + 1]
+    solved = np.linalg.solve(camera, right)  # H_cc^-1 [H_cp | g_c], [F, 6, 3 N + 1]
     flat = coupling.reshape(-1, 3 * joints)
     reduced = joint - flat.T @ solved[..., :-1].reshape(-1, 3 * joints)
     reduced_gradient = joint_gradient - flat.T @ solved[..., -1].reshape(-1)
@@ -293,13 +299,13 @@ def _damped_step(blocks: _Blocks, damping: float) -> tuple[FloatArray, FloatArra
 
 
 def _moved(
-    state: _State, cameras: FloatArray, joint_step: FloatArray
+    state: _State, free: IntArray, cameras: FloatArray, joint_step: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Rotations, translations and joints after a step (camera 0 unchanged)."""
+    """Rotations, translations and joints after a step (fixed cameras unchanged)."""
     rotations = state.rotations.copy()
-    rotations[1:] = so3_exp(cameras[:, :3]) @ rotations[1:]
+    rotations[free] = so3_exp(cameras[:, :3]) @ rotations[free]
     translations = state.translations.copy()
-    translations[1:] += cameras[:, 3:]
+    translations[free] += cameras[:, 3:]
     return rotations, translations, state.joints + joint_step
 
 
@@ -311,28 +317,36 @@ def refine_cameras_and_joints(
     joints_m: FloatArray,
     priors: HandPriors,
     config: BundleConfig | None = None,
+    fixed_views: Sequence[int] = (0,),
 ) -> BundleResult:
-    """Refine cameras 1..S-1 and the joints together (robust LM; view 0 fixed).
+    """Refine the free cameras and the joints together (robust LM; ``fixed_views`` fixed).
 
     Args:
         uv: [S, N, 2] observed pixels.
         intrinsics: [S, 3, 3] K of each view.
         weights: [S, N] non-negative landmark confidences.
-        cam_from_ref: [S, 4, 4] initial rigid transforms, reference -> view s (S >= 2).
+        cam_from_ref: [S, 4, 4] initial rigid transforms, reference -> view s (S >= 2); the
+            fixed views' are kept exactly.
         joints_m: [N, 3] initial joints in the reference frame, metres, in front of every view.
         priors: target bone lengths and hand size.
         config: iterations, loss scale and prior strengths; defaults to :class:`BundleConfig`'s.
+        fixed_views: indices of the views whose cameras stay as given (at least one: the
+            gauge); default: view 0 only.
 
     Returns:
         The refined cameras and joints; the cost never increases, every value is finite.
 
     Raises:
-        ValueError: for fewer than two views or cameras of the wrong shape.
+        ValueError: for fewer than two views, cameras of the wrong shape, or no fixed view (or
+            one out of range).
     """
     cfg = config if config is not None else BundleConfig()
     views = uv.shape[0]
     if views < 2 or cam_from_ref.shape != (views, 4, 4):
         raise ValueError(f"need S >= 2 views and cam_from_ref [S, 4, 4], got {cam_from_ref.shape}")
+    fixed = sorted(set(int(view) for view in fixed_views))
+    if not fixed or fixed[0] < 0 or fixed[-1] >= views:
+        raise ValueError(f"fixed_views must name 1 to {views} of views 0..{views - 1}: {fixed}")
     pairs = (*priors.bones, *priors.size_pairs)
     world = None if priors.world_m is None else np.asarray(priors.world_m, dtype=np.float64)
     problem = _Problem(
@@ -344,6 +358,7 @@ def refine_cameras_and_joints(
         np.asarray(priors.bone_lengths_m, dtype=np.float64),
         float(priors.size_m),
         None if world is None else world - world.mean(1, keepdims=True),
+        np.array([view for view in range(views) if view not in fixed], dtype=np.int64),
         cfg,
     )
     state = _evaluate(problem, cam_from_ref[:, :3, :3], cam_from_ref[:, :3, 3], joints_m)
@@ -352,7 +367,7 @@ def refine_cameras_and_joints(
     while iterations < cfg.iterations:
         iterations += 1
         cameras, joint_step = _damped_step(_normal_equations(problem, state), damping)
-        trial = _evaluate(problem, *_moved(state, cameras, joint_step))
+        trial = _evaluate(problem, *_moved(state, problem.free, cameras, joint_step))
         if trial.cost < state.cost:
             state, damping = trial, damping * 0.3
         else:
@@ -362,5 +377,5 @@ def refine_cameras_and_joints(
     refined = np.broadcast_to(np.eye(4), (views, 4, 4)).copy()
     refined[:, :3, :3] = state.rotations
     refined[:, :3, 3] = state.translations
-    refined[0] = cam_from_ref[0]
+    refined[fixed] = cam_from_ref[fixed]
     return BundleResult(refined, state.joints, iterations)

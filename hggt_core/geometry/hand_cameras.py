@@ -13,7 +13,8 @@ The camera poses are unknown; the intrinsics are given (known, or from a field-o
    A view that this rigid H explains far worse than the thresholds below allow (by
    ``prescreen_factor``) is set aside before any refinement.
 2. Joints: weighted DLT triangulation with those cameras.
-3. Refinement (:mod:`hggt_core.geometry.hand_bundle`): cameras 1..S-1 and joints together by
+3. Refinement (:mod:`hggt_core.geometry.hand_bundle`; the loops of steps 3 and 4 are in
+   :mod:`hggt_core.geometry.hand_solve`): cameras 1..S-1 and joints together by
    robust Levenberg-Marquardt on the reprojection errors, with priors from the world landmarks:
    each view's landmarks against the joints seen from that camera (shape and relative
    rotation), bone lengths and hand size (medians over the views; the metric scale). View 0 is
@@ -29,33 +30,45 @@ the two, and only the world landmarks tell which is wrong; the reference is trus
 
 One view: the joints are its world landmarks placed by its PnP pose (depth from the pixels and
 K, scale from the hand).
+
+Known cameras (a calibrated rig: ``known_cam_from_ref``, poses relative to view 0). With at least
+one known view besides view 0, the known cameras are the gauge instead of view 0 alone:
+
+* joints: DLT with the known cameras only (metric: the scale is the known baseline's), the
+  world landmarks' shape filling in joints that do not triangulate;
+* unknown cameras: PnP of those joints (rotations started from the world landmarks');
+* refinement: the known cameras stay fixed; the size prior is dropped and the bone and shape
+  priors are scaled to the triangulated hand, since the landmarker's idea of the hand's size
+  must not pull against a measured baseline (they then shape the hand, they do not size it);
+* rejection as above (known views are not prescreened: their fit to a rigid hand says less
+  than their fit after the solve), but a rejected known view loses only its landmarks: its
+  camera stays the known one. Should fewer than two known views keep their landmarks, the
+  remaining views are solved as without known cameras (scale from the hand), the known poses
+  still reported.
+
+The previous result's cameras do not start this path (the known cameras and PnP start it).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from hggt_core.geometry.hand_bundle import BundleConfig, refine_cameras_and_joints
-from hggt_core.geometry.hand_init import (
-    HandViews,
-    InitialCameras,
-    hand_priors,
-    initial_cameras,
-    initial_joints,
-    stack_views,
+from hggt_core.geometry.hand_init import HandViews, stack_views
+from hggt_core.geometry.hand_solve import (
+    Solution,
+    badness,
+    initial_solve,
+    placed_by_pnp,
+    solve_known,
+    solve_with_rejection,
+    view_errors,
 )
-from hggt_core.geometry.pnp import (
-    MIN_DEPTH_M,
-    PnPConfig,
-    project_pinhole,
-    quantile_error_px,
-    solve_pnp,
-)
+from hggt_core.geometry.pnp import PnPConfig, quantile_error_px, solve_pnp
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -119,23 +132,13 @@ class FusedHand:
     joints_m: FloatArray
     """[21, 3] joints in the reference (observation 0's camera) frame, metres."""
     cam_from_ref: FloatArray
-    """[S, 4, 4] rigid transforms, reference -> camera s (identity for s = 0)."""
+    """[S, 4, 4] rigid transforms, reference -> camera s (identity for s = 0; known as given)."""
     inliers: tuple[bool, ...]
-    """[S] views used for the joints (the reference is always kept)."""
+    """[S] views whose landmarks were used for the joints (the reference is always kept)."""
     reprojection_px: FloatArray
     """[S] median reprojection error of ``joints_m`` in each view, pixels."""
     iterations: int
     """Refinement iterations summed over the solves (PnP iterations for a single view)."""
-
-
-@dataclass(frozen=True)
-class _Solution:
-    """The outcome of solving one set of views."""
-
-    kept: list[int]
-    cam_from_ref: FloatArray  # [S, 4, 4]; rejected views' as they were last
-    joints_m: FloatArray  # [N, 3]
-    iterations: int
 
 
 def _stack(observations: Sequence[ViewObservation]) -> HandViews:
@@ -147,125 +150,12 @@ def _stack(observations: Sequence[ViewObservation]) -> HandViews:
     )
 
 
-def _view_errors(
-    views: HandViews, cam_from_ref: FloatArray, joints: FloatArray, quantile: float
-) -> FloatArray:
-    """[S] quantile of the reprojection errors of reference-frame joints in each view, px."""
-    rotations, translations = cam_from_ref[:, :3, :3], cam_from_ref[:, None, :3, 3]
-    points_cam = joints @ np.swapaxes(rotations, -1, -2) + translations
-    points_cam[..., 2] = np.maximum(points_cam[..., 2], MIN_DEPTH_M)
-    residual = project_pinhole(points_cam, views.intrinsics) - views.uv
-    return quantile_error_px(residual, views.weights, quantile)
-
-
-def _badness(
-    views: HandViews,
-    errors_px: FloatArray,
-    rotations: FloatArray,
-    expected: FloatArray,
-    cfg: FusionConfig,
-) -> FloatArray:
-    """[S] how far each view is out of line (> 1: beyond a threshold).
-
-    Args:
-        views: the landmarks.
-        errors_px: [S] the reprojection error quantile of each view.
-        rotations: [S, 3, 3] estimated rotations of ``cam_from_ref``.
-        expected: [S, 3, 3] the rotations the world landmarks give.
-        cfg: the thresholds.
-    """
-    seen = views.weights[..., None] > 0
-    extent = np.where(seen, views.uv, -np.inf).max(1) - np.where(seen, views.uv, np.inf).min(1)
-    thresholds = np.maximum(cfg.reject_px, cfg.reject_fraction * extent.max(-1))
-    cos = (np.einsum("vij,vij->v", rotations, expected) - 1.0) / 2.0
-    angles = np.rad2deg(np.arccos(np.clip(cos, -1.0, 1.0)))
-    return np.asarray(
-        np.maximum(errors_px / thresholds, angles / cfg.max_rotation_disagreement_deg)
-    )
-
-
-def _solution_badness(
-    views: HandViews,
-    cam_from_ref: FloatArray,
-    joints: FloatArray,
-    expected: FloatArray,
-    cfg: FusionConfig,
-) -> FloatArray:
-    """[S] :func:`_badness` of cameras [S, 4, 4] and joints [N, 3]."""
-    errors = _view_errors(views, cam_from_ref, joints, cfg.reject_quantile)
-    return _badness(views, errors, cam_from_ref[:, :3, :3], expected, cfg)
-
-
-def _initial(views: HandViews, cfg: FusionConfig) -> InitialCameras:
-    return initial_cameras(views, cfg.procrustes_scale_m, cfg.procrustes_rounds)
-
-
 def _single_view(views: HandViews, cfg: FusionConfig) -> FusedHand:
-    pnp = solve_pnp(
-        views.world[:1],
-        views.uv[:1],
-        views.intrinsics[:1],
-        views.weights[:1],
-        config=PnPConfig(cfg.pnp_iterations, cfg.robust_scale_px),
-    )
-    pose = pnp.cam_from_model[0]
-    joints = views.world[0] @ pose[:3, :3].T + pose[:3, 3]
+    joints, pnp = placed_by_pnp(views, cfg)
     return FusedHand(joints, np.eye(4)[None], (True,), pnp.reprojection_px, pnp.iterations)
 
 
-def _refine(
-    views: HandViews, start: FloatArray, placed: FloatArray, cfg: FusionConfig
-) -> tuple[FloatArray, FloatArray, int]:
-    """Triangulate and refine one set of views: cameras [V, 4, 4], joints [N, 3], iterations."""
-    bundle = refine_cameras_and_joints(
-        views.uv,
-        views.intrinsics,
-        views.weights,
-        start,
-        initial_joints(views, start, placed, cfg.max_triangulation_offset_m),
-        hand_priors(views),
-        BundleConfig(
-            iterations=cfg.bundle_iterations,
-            robust_scale_px=cfg.robust_scale_px,
-            bone_length_sigma_m=cfg.bone_length_sigma_m,
-            hand_size_sigma_m=cfg.hand_size_sigma_m,
-            shape_sigma_m=cfg.shape_sigma_m,
-            shape_scale_m=cfg.shape_scale_m,
-        ),
-    )
-    return bundle.cam_from_ref, bundle.joints_m, bundle.iterations
-
-
-def _solve_with_rejection(
-    views: HandViews,
-    kept: list[int],
-    start: FloatArray,
-    expected: FloatArray,
-    placed_joints: FloatArray,
-    cfg: FusionConfig,
-) -> _Solution:
-    """Solve ``kept``; while its worst view is out of line, drop that view and solve again.
-
-    ``placed_joints`` [N, 3] stand in for joints that cannot be triangulated; ``expected``
-    [S, 3, 3] holds the world-landmark rotations the cameras' are checked against.
-    """
-    cameras, iterations = start.copy(), 0
-    while len(kept) > 1:
-        solved, joints, used = _refine(views.select(kept), cameras[kept], placed_joints, cfg)
-        cameras[kept], iterations = solved, iterations + used
-        badness = _solution_badness(views, cameras, joints, expected, cfg)
-        worst = kept[1 + int(np.argmax(badness[kept[1:]]))]
-        if badness[worst] <= 1.0:
-            return _Solution(kept, cameras, joints, iterations)
-        _LOG.debug("view %d out of line (%.2f x its threshold)", worst, badness[worst])
-        kept = [view for view in kept if view != worst]
-        restart = _initial(views.select(kept), cfg)
-        cameras[kept], expected[kept] = restart.cam_from_ref, restart.world_cam_from_ref
-        placed_joints = restart.placed_joints
-    return _Solution(kept, cameras, _single_view(views, cfg).joints_m, iterations)
-
-
-def _with_rejected_cameras(views: HandViews, solution: _Solution, cfg: FusionConfig) -> FloatArray:
+def _with_rejected_cameras(views: HandViews, solution: Solution, cfg: FusionConfig) -> FloatArray:
     """The solution's cameras, each rejected view's replaced by the PnP of the fused joints."""
     rejected = [view for view in range(len(views.uv)) if view not in solution.kept]
     cameras = solution.cam_from_ref.copy()
@@ -282,10 +172,34 @@ def _with_rejected_cameras(views: HandViews, solution: _Solution, cfg: FusionCon
     return cameras
 
 
+def _checked_known(
+    known_cam_from_ref: Mapping[int, FloatArray] | None, count: int
+) -> dict[int, FloatArray]:
+    """The known cameras as float64 [4, 4], view 0's identity included; ValueError if bad."""
+    known = {0: np.eye(4)}
+    for view, transform in (known_cam_from_ref or {}).items():
+        pose = np.asarray(transform, dtype=np.float64)
+        if not 0 <= view < count:
+            raise ValueError(f"known_cam_from_ref: view {view} is not one of 0..{count - 1}")
+        if pose.shape != (4, 4):
+            pose = np.full((4, 4), np.nan)
+        rotation = pose[:3, :3]
+        rigid = np.isfinite(pose).all() and np.allclose(pose[3], (0.0, 0.0, 0.0, 1.0))
+        rigid = rigid and np.allclose(rotation.T @ rotation, np.eye(3), atol=1e-6)
+        if not rigid or np.linalg.det(rotation) <= 0:
+            raise ValueError(f"known_cam_from_ref: view {view} is not a rigid [4, 4] transform")
+        if view == 0 and not np.allclose(pose, np.eye(4), atol=1e-6):
+            raise ValueError("known_cam_from_ref: view 0 is the reference, its pose is identity")
+        if view != 0:  # the reference's stays the exact identity
+            known[view] = pose
+    return known
+
+
 def fuse_views(
     observations: Sequence[ViewObservation],
     config: FusionConfig | None = None,
     previous: FusedHand | None = None,
+    known_cam_from_ref: Mapping[int, FloatArray] | None = None,
 ) -> FusedHand:
     """Estimate the cameras from the hand and fuse the views' landmarks into 3-D joints.
 
@@ -294,38 +208,50 @@ def fuse_views(
         config: thresholds, loss scales, iteration budgets; defaults to :class:`FusionConfig`'s.
         previous: the last result for the same cameras; with the same S, its cameras start
             the first refinement for the views it kept (unless a view is prescreened out).
+            Not used with known cameras.
+        known_cam_from_ref: view index -> [4, 4] known rigid transform, reference (view 0) ->
+            that view's camera, metres (e.g. ``cam_from_world[i] @ inv(cam_from_world[0])``
+            of a calibrated rig); view 0's, if given, must be the identity. With a known view
+            besides view 0 they are used as the module docstring says, and returned exactly.
 
     Returns:
         Joints in the reference camera's frame, every camera, the views kept and their errors.
 
     Raises:
         ValueError: naming the view and the problem, for wrong shapes, NaN or infinite values,
-            weights outside [0, 1] or fewer than 4 positive ones, invalid intrinsics, or
-            collinear landmarks.
+            weights outside [0, 1] or fewer than 4 positive ones, invalid intrinsics,
+            collinear landmarks, or a known pose that is not rigid or names no view.
     """
     cfg = config if config is not None else FusionConfig()
     views = _stack(observations)
     count = len(views.uv)
+    known = _checked_known(known_cam_from_ref, count)
     if count == 1:
         return _single_view(views, cfg)
-    initial = _initial(views, cfg)
+    initial = initial_solve(views, cfg)
     expected = initial.world_cam_from_ref
     start = initial.cam_from_ref.copy()
-    if previous is not None and len(previous.cam_from_ref) == count:
+    if previous is not None and len(previous.cam_from_ref) == count and len(known) < 2:
         warm = np.array(previous.inliers)
         start[warm] = previous.cam_from_ref[warm]
     fit = quantile_error_px(initial.residual_px, views.weights, cfg.reject_quantile)
-    prescreen = _badness(views, fit, initial.cam_from_ref[:, :3, :3], expected, cfg)
+    prescreen = badness(views, fit, initial.cam_from_ref[:, :3, :3], expected, cfg)
+    prescreen[list(known)] = 0.0  # a known view's landmarks are judged after the solve
     kept = [0, *(view for view in range(1, count) if prescreen[view] <= cfg.prescreen_factor)]
     if len(kept) < count:
-        initial = _initial(views.select(kept), cfg)
+        initial = initial_solve(views.select(kept), cfg)
         start[kept] = initial.cam_from_ref
-    solution = _solve_with_rejection(
-        views, kept, start, expected.copy(), initial.placed_joints, cfg
-    )
+    if len(known) < 2:
+        solution = solve_with_rejection(
+            views, kept, start, expected.copy(), initial.placed_joints, cfg
+        )
+    else:
+        solution = solve_known(views, kept, known, expected.copy(), initial.placed_joints, cfg)
     cameras = _with_rejected_cameras(views, solution, cfg)
+    for view, pose in known.items():
+        cameras[view] = pose
     inliers = tuple(view in solution.kept for view in range(count))
-    errors = _view_errors(views, cameras, solution.joints_m, 0.5)
+    errors = view_errors(views, cameras, solution.joints_m, 0.5)
     if not (np.isfinite(solution.joints_m).all() and np.isfinite(cameras).all()):
         raise ValueError("the views' landmarks are too degenerate to fuse (non-finite result)")
     return FusedHand(solution.joints_m, cameras, inliers, errors, solution.iterations)

@@ -15,6 +15,10 @@ The first steps of :func:`hggt_core.geometry.hand_cameras.fuse_views` (numpy flo
   bring no accuracy once the joint refinement has run, so they are not refined here.)
 - :func:`initial_joints`: weighted DLT triangulation with those cameras.
 - :func:`hand_priors`: bone lengths and hand size, medians over the views.
+
+With two or more cameras known (a calibrated rig), the joints come from those cameras instead:
+:func:`known_camera_joints` triangulates them (metric from the known baseline) and
+:func:`shape_priors` scales the world-landmark priors to that hand, without the size term.
 """
 
 from __future__ import annotations
@@ -278,3 +282,60 @@ def hand_priors(views: HandViews) -> HandPriors:
         float(np.median(np.sqrt((spokes**2).sum(-1)).sum(-1))),
         views.world,
     )
+
+
+def _scale_and_offset(shape: FloatArray, points: FloatArray) -> tuple[float, FloatArray]:
+    """Least-squares s, t with points ~ s shape + t (no rotation): [M, 3] each."""
+    centred_shape, centred = shape - shape.mean(0), points - points.mean(0)
+    scale = float((centred_shape * centred).sum() / max((centred_shape**2).sum(), 1e-12))
+    return scale, np.asarray(points.mean(0) - scale * shape.mean(0))
+
+
+def known_camera_joints(
+    views: HandViews, cam_from_ref: FloatArray, placed: FloatArray, max_offset_m: float
+) -> tuple[FloatArray, float] | None:
+    """Joints triangulated with known cameras, and the scale of the hand's shape they imply.
+
+    The shape (``placed``, in the reference axes) is scaled and shifted onto the triangulated
+    joints (no rotation: its axes are right already); a joint farther than ``max_offset_m``
+    from that fit is not used, and it and the joints seen by fewer than two weighted views,
+    at infinity or behind a camera take the fitted shape's place.
+
+    Args:
+        views: the landmarks of V >= 2 views whose cameras are known.
+        cam_from_ref: [V, 4, 4] their known cameras, metres.
+        placed: [N, 3] the world landmarks' shared shape in the reference axes, metres.
+        max_offset_m: metres.
+
+    Returns:
+        ([N, 3] joints in the reference frame, metres; triangulated size / shape size), or
+        None when fewer than 4 joints triangulate sensibly.
+    """
+    homogeneous = triangulate_homogeneous(
+        views.uv, views.intrinsics, cam_from_ref, views.weights, depth_reweighting=0
+    )
+    finite = homogeneous[:, 3] > 1e-9
+    points = homogeneous[:, :3] / np.where(finite, homogeneous[:, 3], 1.0)[:, None]
+    depth = points @ cam_from_ref[:, 2, :3].T + cam_from_ref[:, 2, 3]
+    good = finite & (depth.min(1) > MIN_DEPTH_M) & ((views.weights > 0).sum(0) >= 2)
+    while good.sum() >= _MIN_LANDMARKS:
+        scale, offset = _scale_and_offset(placed[good], points[good])
+        fitted = scale * placed + offset
+        near = good & (np.sqrt(((points - fitted) ** 2).sum(-1)) < max_offset_m)
+        if scale <= 0.0 or near.sum() < _MIN_LANDMARKS:
+            return None
+        if (near == good).all():
+            return np.asarray(np.where(good[:, None], points, fitted)), scale
+        good = near
+    return None
+
+
+def shape_priors(views: HandViews, scale: float) -> HandPriors:
+    """:func:`hand_priors` scaled by ``scale`` (bones, world landmarks), without a size term.
+
+    For known cameras: the metric scale then comes from their baseline, so the world
+    landmarks (whose size is the landmarker's guess) may only shape the hand, not size it.
+    """
+    priors = hand_priors(views)
+    world = None if priors.world_m is None else priors.world_m * scale
+    return HandPriors(priors.bones, priors.bone_lengths_m * scale, (), 0.0, world)

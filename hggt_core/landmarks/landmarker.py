@@ -285,6 +285,11 @@ class MultiViewLandmarker(Closeable):
         return self._config
 
     @property
+    def tracking(self) -> bool:
+        """Whether hands are tracked from frameset to frameset (VIDEO mode), not detected anew."""
+        return self._config.mode == "video"
+
+    @property
     def view_names(self) -> tuple[str, ...]:
         """The views that have a landmarker, in order of first appearance."""
         return tuple(self._per_view)

@@ -16,6 +16,14 @@ otherwise a pinhole with the principal point at the image centre and the configu
 field of view. Lens distortion (``View.distortion``): the landmarks are read off the raw
 image, so they are undistorted first (:func:`undistort_landmarks`) and everything after works
 in ideal pinhole pixels of K (the reported ``ViewCamera.joints_2d`` included).
+
+Extrinsics: when at least two of a hand's views have a known pose (``View.cam_from_world``, from
+a calibration), the first of them (in frameset order) becomes the hand's reference view and the
+known poses relative to it go into the fusion (:func:`known_poses`): the joints are
+triangulated with those cameras at the baseline's metric scale and only the other cameras are
+estimated. The result stays in the reference camera's frame, with the known views' cameras
+exactly the known relative poses, so expressing it in the world afterwards
+(:func:`hggt_core.calibration.express_in_world`) is exact.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import numpy as np
 
 from hggt_core.geometry.distortion import undistort_pixels
 from hggt_core.geometry.hand_cameras import FusedHand, FusionConfig, ViewObservation, fuse_views
+from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.landmarks.landmarker import HandLandmarks
 from hggt_core.mano.fit import ManoFit, ManoFitConfig, ManoFitter, ProjectedView
 from hggt_core.mano.layer import ManoLayer
@@ -50,6 +59,11 @@ _CROP_MARGIN = 1.5
 
 class LandmarkSource(Protocol):
     """Hand landmarks of every view of a frameset (e.g. :class:`MultiViewLandmarker`)."""
+
+    @property
+    def tracking(self) -> bool:
+        """Whether hands are tracked from frameset to frameset (MediaPipe's VIDEO mode)."""
+        ...
 
     def detect(self, frameset: FrameSet) -> Mapping[str, Sequence[HandLandmarks]]:
         """View name -> the hands found in it (at most one per side)."""
@@ -125,6 +139,26 @@ class LandmarkPredictor:
         filter_config = self.config.temporal_filter
         self._filter = HandFilter(filter_config) if filter_config is not None else None
         self._tracks: dict[HandSide, _Track] = {}
+        # The last frameset's view count and, per side, the views its hand was found in.
+        self._found: tuple[int, dict[HandSide, int]] | None = None
+
+    @property
+    def tracker_state(self) -> str:
+        """Per side, how MediaPipe finds the hand next, and in how many views it was found.
+
+        ``"tracking"`` when the source tracks (VIDEO mode) and the last frameset showed the hand
+        in at least one view, else ``"re-detecting"`` (IMAGE mode, or the hand was not found),
+        e.g. ``"right tracking (3/4 views), left re-detecting (0/4 views)"``.
+        """
+        if self._found is None:
+            return "no frameset yet"
+        views, found = self._found
+        tracking = self.landmarks.tracking
+        return ", ".join(
+            f"{side} {'tracking' if tracking and found.get(side) else 're-detecting'} "
+            f"({found.get(side, 0)}/{views} views)"
+            for side in HAND_SIDES
+        )
 
     def reset(self) -> None:
         """Forget the warm starts and the filter history."""
@@ -150,6 +184,7 @@ class LandmarkPredictor:
         landmarks_s = time.perf_counter() - start
         results = []
         hands = group_by_hand(frameset.views, found)
+        self._found = len(frameset.views), {side: len(seen) for side, seen in hands.items()}
         for side in HAND_SIDES:
             result = self._reconstruct(frameset, side, hands.get(side, []), landmarks_s)
             if result is None:
@@ -169,11 +204,12 @@ class LandmarkPredictor:
         if len(seen) < self.config.min_hand_views:
             return None
         clock = time.perf_counter()
+        seen, known = known_poses(seen)
         observations = [self._observation(view, hand) for view, hand in seen]
         names = tuple(view.name for view, _ in seen)
         track = self._tracks.get(side)
         previous_fused = track.fused if track is not None and track.views == names else None
-        fused = fuse_views(observations, self.config.fusion, previous_fused)
+        fused = fuse_views(observations, self.config.fusion, previous_fused, known)
         fusion_s, clock = _lap(clock)
         kept = [index for index, inlier in enumerate(fused.inliers) if inlier]
         if len(kept) < self.config.min_hand_views:
@@ -243,6 +279,35 @@ def undistort_landmarks(
             else:
                 _LOG.debug("view %s: landmarks beyond the lens model's range, dropped", name)
     return undistorted
+
+
+def known_poses(
+    seen: Sequence[tuple[View, HandLandmarks]],
+) -> tuple[list[tuple[View, HandLandmarks]], dict[int, FloatArray]]:
+    """A hand's views, reference first, and the known poses relative to that reference.
+
+    Args:
+        seen: the views that see the hand with its landmarks, in frameset order.
+
+    Returns:
+        With at least two views of known ``cam_from_world``: the views with the first known one
+        moved to the front (the rest in frameset order), and index -> [4, 4]
+        ``cam_from_world @ inv(reference's cam_from_world)`` for every known view (metres).
+        Otherwise ``seen`` unchanged and no poses (one known camera adds nothing here).
+    """
+    known = [index for index, (view, _) in enumerate(seen) if view.cam_from_world is not None]
+    if len(known) < 2:
+        return list(seen), {}
+    order = [known[0], *(index for index in range(len(seen)) if index != known[0])]
+    ordered = [seen[index] for index in order]
+    ref_from_world = np.asarray(ordered[0][0].cam_from_world, dtype=np.float64)
+    world_from_ref = invert_rigid(ref_from_world)
+    poses = {
+        position: np.asarray(view.cam_from_world, dtype=np.float64) @ world_from_ref
+        for position, (view, _) in enumerate(ordered)
+        if view.cam_from_world is not None
+    }
+    return ordered, poses
 
 
 def group_by_hand(

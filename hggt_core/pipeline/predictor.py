@@ -47,6 +47,7 @@ from hggt_core.pipeline.mirror import (
     mirror_rotations,
 )
 from hggt_core.pipeline.shared_cameras import share_cameras
+from hggt_core.pipeline.tracker import ReprojectionTracker
 from hggt_core.pipeline.types import (
     CropTransform,
     FloatArray,
@@ -173,6 +174,19 @@ class Predictor:
         filter_config = self.config.temporal_filter
         self._filter = HandFilter(filter_config) if filter_config is not None else None
         self._previous: list[HandResult] = []
+
+    @property
+    def tracker_state(self) -> str:
+        """How the last frameset's hands were found, for diagnostics.
+
+        With the reprojection tracker as localiser, its state: ``"tracking"`` (boxes from the
+        previous hands), ``"re-detecting"`` (its detector searched the whole frameset and found
+        a hand) or ``"lost"`` (no hand; also before the first frameset). ``"off"`` with any
+        other localiser, which finds the hands anew in every frameset.
+        """
+        if isinstance(self.localiser, ReprojectionTracker):
+            return self.localiser.state
+        return "off"
 
     def reset(self) -> None:
         """Forget the previous results (tracking) and the filter history."""

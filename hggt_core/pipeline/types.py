@@ -82,6 +82,11 @@ class View:
         intrinsics: known [3, 3] K in this image's pixels, or None when uncalibrated.
         distortion: the lens distortion of this image (camera_info's D), or None for a
             pinhole image; it needs ``intrinsics`` (it acts on K's normalized coordinates).
+        cam_from_world: known [4, 4] extrinsics, the rigid transform world -> this camera's
+            optical frame (metres; from a calibration file or TF), or None when unknown. The
+            landmark engine triangulates with the known cameras when a hand has two or more;
+            the HGGT engine ignores it (its estimate is aligned to the known cameras
+            afterwards, by :func:`hggt_core.calibration.express_in_world`).
     """
 
     name: str
@@ -89,6 +94,7 @@ class View:
     image: ImageArray
     intrinsics: FloatArray | None = None
     distortion: LensDistortion | None = None
+    cam_from_world: FloatArray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(

@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Smoke test of bench/node_overhead.py: tiny settings, report structure (not timings).
 
+The landmark engine's run also needs mediapipe, its model file and the example crops.
+
 The run needs rclpy and the message packages (tools/setup_ros_env.sh, then
 ``. .ros-install/env.sh``); without them it is skipped, and the benchmark's main must exit
 with status 2 and a clear message.
@@ -79,6 +81,36 @@ def test_main_writes_table_and_json(
     assert ("PASS" in table) or ("FAIL" in table)
 
 
+def test_landmark_engine_times_itself_and_gives_the_overhead_share(
+    bench: ModuleType,
+    ros: None,
+    mediapipe_ready: None,
+    examples_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report_path = tmp_path / "report.json"
+    argv = ["--engine", "landmarks", "--framesets", "3", "--warmup", "1", "--views", "2"]
+    argv += ["--rate", "0", "--json", str(report_path)]
+    assert bench.main(argv) == 0
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    assert report["environment"]["engine"] == "landmarks"
+    engine, rows = report["engine"], report["rows"]
+    for key in ("unpinned", "pinned"):
+        time_ms = engine[f"engine_ms_{key}"]
+        assert 0 < time_ms["median"] <= time_ms["p95"]
+        assert engine[f"framesets_with_hand_{key}"] == 3
+        # MediaPipe found the right hand in both views and tracks it (VIDEO mode).
+        expected = "right tracking (2/2 views), left re-detecting (0/2 views)"
+        assert engine[f"tracker_state_{key}"] == expected
+        shares = [row["total_ms"]["median"] / time_ms["median"] for row in rows]
+        assert engine[f"overhead_share_{key}"] == pytest.approx(shares)
+    assert engine["load_avg_1min_at_end"] >= 0
+    out = capsys.readouterr().out
+    assert "| total / engine |" in out and out.count(" % |") == 4
+    assert "engine: landmarks (MediaPipe VIDEO" in out and "load average (1 min)" in out
+
+
 def test_stamps_are_jittered_around_the_rate(bench: ModuleType) -> None:
     stamps = bench.stamps_ns(5, 3, 30.0)
     assert stamps.shape == (5, 3) and stamps.dtype.kind == "i"
@@ -97,7 +129,12 @@ def test_missing_ros_exits_with_status_2(
     assert "needs ROS 2" in capsys.readouterr().err
 
 
-def test_bad_options_are_rejected(bench: ModuleType) -> None:
+def test_bad_options_are_rejected(bench: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["--framesets", "0"], ["--size", "640"], ["--size", "0x480"], ["--rate", "-1"]):
         with pytest.raises(SystemExit):
             bench.main(argv)
+    with pytest.raises(SystemExit):
+        bench.main(["--engine", "hggt"])
+    with pytest.raises(SystemExit):
+        bench.main(["--engine", "landmarks", "--size", "320x240"])
+    assert "--engine landmarks needs --size of at least 380x300" in capsys.readouterr().err

@@ -54,6 +54,9 @@ def test_cameras_named_by_frame_id_fill_k_and_align_and_the_run_is_summed_up(
     [frameset] = run.framesets([_frameset("/a/image", "/b/image")])
     np.testing.assert_array_equal(frameset.views[0].intrinsics, 2 * K)
     assert frameset.views[1].intrinsics is None
+    # The known extrinsics too (the landmark engine triangulates with them).
+    np.testing.assert_allclose(frameset.views[0].cam_from_world @ world_from_a, np.eye(4))
+    assert frameset.views[1].cam_from_world is None
     placed = run.express(frameset, [_hand(("/a/image", "/b/image"))])
     assert placed.world_frame == "base_link"
     np.testing.assert_allclose(placed.results[0].joints[0], [1.5, 2.5, 3.5])

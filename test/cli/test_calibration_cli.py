@@ -213,3 +213,39 @@ def test_live_with_a_calibration_streams_world_results(
     assert "world frame 'base_link': 2 framesets aligned on cameras left, right" in (
         capsys.readouterr().out
     )
+
+
+def test_infer_landmarks_with_a_calibration_triangulates_with_its_cameras(
+    tmp_path: Path, examples_dir: Path, mediapipe_ready: None
+) -> None:
+    sample = examples_dir / "Oakink" / "sample_0000"
+    landmarks = ["--engine", "landmarks", "--no-overlays"]
+    assert main(["infer", str(sample), "-o", str(tmp_path / "estimate"), *landmarks]) == 0
+    [estimate] = load_npz(tmp_path / "estimate" / "results.npz")
+    assert estimate.views_used[:2] == ("view_00", "view_01")
+    # A rig the estimate does not match: its two first cameras with the baseline 1.25 times
+    # longer. Aligned after the fusion, the world scale would be ~1.25.
+    lines = ["world_frame: base_link", "cameras:"]
+    for camera in estimate.cameras[:2]:
+        ref_from_cam = invert_rigid(camera.cam_from_ref)
+        ref_from_cam[:3, 3] *= 1.25
+        world_from_cam = WORLD_FROM_REF @ ref_from_cam
+        quaternion = matrix_to_quaternion(world_from_cam[:3, :3]).tolist()
+        translation = world_from_cam[:3, 3].tolist()
+        lines += [f"  {camera.name}:"]
+        lines += [f"    world_from_cam: {{translation: {translation}, quaternion: {quaternion}}}"]
+    calibration = tmp_path / "calib.yaml"
+    calibration.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    argv = ["infer", str(sample), "-o", str(out), "--calibration", str(calibration)]
+    assert main([*argv, *landmarks]) == 0
+    # The known cameras went into the fusion: the result already holds them, exactly.
+    with np.load(out / "results.npz") as data:
+        assert data["world_aligned"].tolist() == [True]
+        assert float(data["world_scale"][0]) == pytest.approx(1.0, abs=1e-6)
+        assert float(data["world_residual_m"][0]) < 1e-6
+    [result] = load_npz(out / "results.npz")
+    world_from_cam1 = invert_rigid(result.cameras[1].cam_from_ref)
+    expected = invert_rigid(estimate.cameras[1].cam_from_ref)
+    expected[:3, 3] *= 1.25
+    np.testing.assert_allclose(world_from_cam1, WORLD_FROM_REF @ expected, atol=1e-4)

@@ -1,38 +1,18 @@
 # Copyright 2026 The HGGT-ROS Authors
 # SPDX-License-Identifier: Apache-2.0
-"""The pipeline's diagnostics: output rate, age at publish, tracker state (no ROS needed)."""
+"""The pipeline's diagnostics: output rate, age at publish, views, tracker (no ROS needed).
+
+The tracker state itself is the predictors' (test/pipeline and test/landmarks
+``test_predictor_tracker_state.py``); here it is only reported.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import numpy as np
 import pytest
 
-from hggt_core.pipeline.localise import WholeImageCrops
 from hggt_core.pipeline.sync_types import SyncedSet, SyncStats, ViewStats
-from hggt_core.pipeline.tracker import ReprojectionTracker
-from hggt_core.pipeline.types import (
-    Box,
-    CropTransform,
-    FrameSet,
-    HandBoxes,
-    HandResult,
-    View,
-    ViewCamera,
-)
-from hggt_ros.health import (
-    TRACKER_STATES,
-    FramesetOutcome,
-    OutputMonitor,
-    OutputStats,
-    pipeline_health,
-    tracker_state,
-)
+from hggt_ros.health import FramesetOutcome, OutputMonitor, OutputStats, pipeline_health
 from hggt_ros.worker import WorkerStats
-
-WIDTH, HEIGHT = 640, 480
-K = np.array([[500.0, 0.0, 320.0], [0.0, 500.0, 240.0], [0.0, 0.0, 1.0]])
 
 
 def test_output_monitor_measures_rate_and_age_at_publish() -> None:
@@ -93,54 +73,3 @@ def test_pipeline_health_reports_times_rates_views_tracker_and_problems() -> Non
     assert "tracker" not in before.values
     failed = pipeline_health(_worker_stats(1), sync, None, idle, 0, True, identity)
     assert failed.level == "error"
-
-
-def _frameset(stamp_s: float) -> FrameSet:
-    image = np.zeros((HEIGHT, WIDTH, 3), dtype=np.uint8)
-    stamp_ns = round(stamp_s * 10**9)
-    return FrameSet(stamp_ns, (View("cam0", stamp_ns, image),))
-
-
-def _result(stamp_s: float) -> HandResult:
-    """A right hand 0.5 m in front of cam0 (the reference), seen by cam0 only."""
-    joints = np.array([0.0, 0.0, 0.5]) + np.random.default_rng(0).uniform(-0.05, 0.05, (21, 3))
-    uv = joints[:, :2] / joints[:, 2:] * 500.0 + [320.0, 240.0]
-    camera = ViewCamera("cam0", K, np.eye(4), uv, CropTransform(0.0, 0.0, 1.0, 518))
-    return HandResult(
-        stamp_ns=round(stamp_s * 10**9), side="right", score=0.9, hand_pose=np.zeros(48),
-        betas=np.zeros(10), transl=np.zeros(3), vertices=np.zeros((778, 3)), joints=joints,
-        joint_rotations=np.tile(np.eye(3), (21, 1, 1)), cameras=(camera,), views_used=("cam0",),
-    )  # fmt: skip
-
-
-class ScriptedDetector:
-    """A fallback localiser that finds a right hand only while ``present`` is True."""
-
-    def __init__(self) -> None:
-        self.present = True
-
-    def locate(self, frameset: FrameSet, previous: Sequence[HandResult]) -> list[HandBoxes]:
-        if not self.present:
-            return []
-        return [HandBoxes("right", {"cam0": Box(200.0, 150.0, 400.0, 350.0, score=0.8)})]
-
-
-def test_tracker_state_follows_the_reprojection_tracker() -> None:
-    detector = ScriptedDetector()
-    tracker = ReprojectionTracker(detector)
-    # No previous hand: the detector searches the whole frameset and finds one.
-    assert tracker.locate(_frameset(1.0), [])
-    assert tracker_state(tracker) == "re-detecting"
-    # The previous result projects into the image: boxes come from the tracker.
-    assert tracker.locate(_frameset(1.1), [_result(1.0)])
-    assert tracker_state(tracker) == "tracking"
-    # The previous hand is too old to track and the detector finds nothing.
-    detector.present = False
-    assert tracker.locate(_frameset(5.0), [_result(1.1)]) == []
-    assert tracker_state(tracker) == "lost"
-    assert set(TRACKER_STATES) == {"tracking", "re-detecting", "lost"}
-
-
-def test_tracker_state_is_none_without_a_tracker() -> None:
-    assert tracker_state(WholeImageCrops("right")) is None
-    assert tracker_state(None) is None

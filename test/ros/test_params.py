@@ -108,6 +108,23 @@ def test_values_map_onto_pipeline_sync_and_publish_settings(tmp_path: Path) -> N
     assert steady.average.max_rotation_spread_rad == pytest.approx(math.radians(1.0))
 
 
+def test_landmark_parameters_reach_the_pipeline_spec(tmp_path: Path) -> None:
+    model = tmp_path / "hand_landmarker.task"
+    model.write_bytes(b"")
+    settings = settings_from_parameters(
+        {
+            "engine.kind": "landmarks",
+            "engine.landmark_model": str(model),
+            "engine.fov_deg": 75.0,
+            "engine.max_hands": 1,
+        }
+    )
+    spec = settings.pipeline
+    assert (spec.engine, spec.landmark_model, spec.fov_deg, spec.max_hands) == (
+        "landmarks", model, 75.0, 1
+    )  # fmt: skip
+
+
 def test_filter_parameters_build_the_filter_config() -> None:
     settings = settings_from_parameters(
         {"filter.enabled": True, "filter.position_beta": 3.0, "filter.lost_timeout_s": 2.0}
@@ -164,6 +181,7 @@ def test_camera_info_topic_sits_beside_the_image_topic(topic: str, info: str) ->
         ({"model.mano_dir": "/nonexistent"}, "'model.mano_dir' must be an existing folder"),
         ({"engine.kind": "tensorflow"}, "'engine.kind' must be one of ['auto'"),
         ({"engine.device": "gpu0"}, "'engine.device' must be cpu, cuda"),
+        ({"engine.max_hands": 0}, "'engine.max_hands' must be >= 1"),
         ({"engine.precision": "fp16"}, "'engine.precision' must be fp32 unless"),
         ({"localiser.mode": "boxes"}, "'localiser.mode' must be one of"),
         ({"tracker.min_size_ratio": 1.0}, "'tracker.min_size_ratio' must be < 1"),

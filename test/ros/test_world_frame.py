@@ -162,3 +162,14 @@ def test_world_health_reports_the_alignment_and_warns_while_not_in_the_world() -
     assert world_health(ok, None, "world").values["cameras known"] == "none yet"
     error = Health("error", "1 framesets failed", {})
     assert world_health(error, None, "world").level == "error"
+
+
+def test_known_poses_are_the_cameras_express_aligns_to() -> None:
+    file = Calibration("world", {"cam1_optical": KnownCamera("c", WORLD_FROM_CAM["cam1"])})
+    world = _tf_world(calibration=file)
+    world.add_message(_tf_message(_camera_edges()[0]), static=True)
+    poses = world.known_poses(FRAMES)
+    assert sorted(poses) == ["cam0", "cam1"]
+    for name, cam_from_world in poses.items():
+        np.testing.assert_allclose(cam_from_world @ WORLD_FROM_CAM[name], np.eye(4), atol=1e-9)
+    assert _tf_world().known_poses(FRAMES) == {}  # an empty tree knows no camera
