@@ -62,13 +62,14 @@ from hggt_core.geometry.hand_init import HandViews, stack_views
 from hggt_core.geometry.hand_solve import (
     Solution,
     badness,
+    cameras_by_pnp,
     initial_solve,
     placed_by_pnp,
     solve_known,
     solve_with_rejection,
     view_errors,
 )
-from hggt_core.geometry.pnp import PnPConfig, quantile_error_px, solve_pnp
+from hggt_core.geometry.pnp import quantile_error_px
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -160,15 +161,8 @@ def _with_rejected_cameras(views: HandViews, solution: Solution, cfg: FusionConf
     rejected = [view for view in range(len(views.uv)) if view not in solution.kept]
     cameras = solution.cam_from_ref.copy()
     if rejected:
-        joints = solution.joints_m
-        cameras[rejected] = solve_pnp(
-            np.broadcast_to(joints, (len(rejected), *joints.shape)),
-            views.uv[rejected],
-            views.intrinsics[rejected],
-            views.weights[rejected],
-            cameras[rejected, :3, :3],
-            PnPConfig(cfg.pnp_iterations, cfg.robust_scale_px),
-        ).cam_from_model
+        rotations = cameras[rejected, :3, :3]
+        cameras[rejected] = cameras_by_pnp(views, rejected, solution.joints_m, rotations, cfg)
     return cameras
 
 

@@ -69,6 +69,32 @@ def placed_by_pnp(views: HandViews, cfg: FusionConfig) -> tuple[FloatArray, PnPR
     return views.world[0] @ pose[:3, :3].T + pose[:3, 3], pnp
 
 
+def cameras_by_pnp(
+    views: HandViews,
+    indices: Sequence[int],
+    joints: FloatArray,
+    rotations: FloatArray,
+    cfg: FusionConfig,
+) -> FloatArray:
+    """[len(indices), 4, 4] ``cam_from_ref`` of those views, by PnP of fused joints.
+
+    Args:
+        views: the landmarks of all S views.
+        indices: the views to place.
+        joints: [N, 3] joints, reference frame, metres.
+        rotations: [len(indices), 3, 3] rotations PnP starts from.
+        cfg: the settings.
+    """
+    return solve_pnp(
+        np.broadcast_to(joints, (len(indices), *joints.shape)),
+        views.uv[indices],
+        views.intrinsics[indices],
+        views.weights[indices],
+        rotations,
+        PnPConfig(cfg.pnp_iterations, cfg.robust_scale_px),
+    ).cam_from_model
+
+
 def view_errors(
     views: HandViews, cam_from_ref: FloatArray, joints: FloatArray, quantile: float
 ) -> FloatArray:
@@ -152,6 +178,23 @@ def _refine(
     return bundle.cam_from_ref, bundle.joints_m, bundle.iterations
 
 
+def _worst_out_of_line(
+    views: HandViews,
+    kept: list[int],
+    cameras: FloatArray,
+    joints: FloatArray,
+    expected: FloatArray,
+    cfg: FusionConfig,
+) -> int | None:
+    """The kept view (never view 0) most out of line, when it is out of line; else None."""
+    out_of_line = _solution_badness(views, cameras, joints, expected, cfg)
+    worst = kept[1 + int(np.argmax(out_of_line[kept[1:]]))]
+    if out_of_line[worst] <= 1.0:
+        return None
+    _LOG.debug("view %d out of line (%.2f x its threshold)", worst, out_of_line[worst])
+    return worst
+
+
 def solve_with_rejection(
     views: HandViews,
     kept: list[int],
@@ -175,11 +218,9 @@ def solve_with_rejection(
             chosen, cameras[kept], triangulated, hand_priors(chosen), cfg
         )
         cameras[kept], iterations = solved, iterations + used
-        out_of_line = _solution_badness(views, cameras, joints, expected, cfg)
-        worst = kept[1 + int(np.argmax(out_of_line[kept[1:]]))]
-        if out_of_line[worst] <= 1.0:
+        worst = _worst_out_of_line(views, kept, cameras, joints, expected, cfg)
+        if worst is None:
             return Solution(kept, cameras, joints, iterations)
-        _LOG.debug("view %d out of line (%.2f x its threshold)", worst, out_of_line[worst])
         kept = [view for view in kept if view != worst]
         restart = initial_solve(views.select(kept), cfg)
         cameras[kept], expected[kept] = restart.cam_from_ref, restart.world_cam_from_ref
@@ -212,14 +253,7 @@ def _known_start(
     cameras = cameras.copy()
     free = [view for view in kept if view not in known]
     if free:
-        cameras[free] = solve_pnp(
-            np.broadcast_to(joints, (len(free), *joints.shape)),
-            views.uv[free],
-            views.intrinsics[free],
-            views.weights[free],
-            cameras[free, :3, :3],
-            PnPConfig(cfg.pnp_iterations, cfg.robust_scale_px),
-        ).cam_from_model
+        cameras[free] = cameras_by_pnp(views, free, joints, cameras[free, :3, :3], cfg)
     return cameras, joints, shape_priors(views.select(kept), scale)
 
 
@@ -255,11 +289,9 @@ def solve_known(
         fixed = [index for index, view in enumerate(kept) if view in known]
         solved, joints, used = _refine(chosen, start[0][kept], start[1], priors, cfg, fixed)
         cameras[kept], iterations = solved, iterations + used
-        out_of_line = _solution_badness(views, cameras, joints, expected, cfg)
-        worst = kept[1 + int(np.argmax(out_of_line[kept[1:]]))]
-        if out_of_line[worst] <= 1.0:
+        worst = _worst_out_of_line(views, kept, cameras, joints, expected, cfg)
+        if worst is None:
             return Solution(kept, cameras, joints, iterations)
-        _LOG.debug("view %d out of line (%.2f x its threshold)", worst, out_of_line[worst])
         kept = [view for view in kept if view != worst]
     restart = initial_solve(views.select(kept), cfg)
     cameras[kept], expected[kept] = restart.cam_from_ref, restart.world_cam_from_ref
