@@ -48,7 +48,7 @@ from hggt_ros.camera_frames import CameraFrames
 from hggt_ros.log_bridge import CoreLogRoute
 from hggt_ros.node_support import declare, run_node
 from hggt_ros.worker import CameraMonitor, LatestWinsWorker
-from hggt_ros.world_frame import WorldFrame, WorldOutcome, world_health
+from hggt_ros.world_frame import KnownCameras, WorldFrame, WorldOutcome, world_health
 
 _THROTTLE_S = 5.0
 _MESSAGE_TYPES: dict[str, type] = {
@@ -248,9 +248,10 @@ class HggtNode(Node):
     def _process(self, synced: SyncedSet[_Frame]) -> None:
         """Worker thread: inference and publishing of one frameset."""
         frame_ids = self._frame_ids(synced)
-        known = self._world.known_poses(frame_ids) if self._world is not None else {}
+        known = None if self._world is None else self._world.known_cameras(frame_ids)
+        poses = {} if known is None else known.poses()
         views = tuple(
-            View(name, t, f.image, f.intrinsics, f.distortion, known.get(name))
+            View(name, t, f.image, f.intrinsics, f.distortion, poses.get(name))
             for name, t, f in synced.views
         )
         frameset = FrameSet(synced.reference_stamp_ns, views)
@@ -258,7 +259,7 @@ class HggtNode(Node):
         hand_filter = self._filter
         if hand_filter is not None:
             results = [hand_filter(result) for result in results]
-        world = self._express(results, frame_ids)
+        world = self._express(results, known)
         output = self._settings.output
         if output.markers is not None and self._pub_markers.get_subscription_count() == 0:
             # The mesh marker is the costliest message by far: skip it while nobody listens.
@@ -291,11 +292,11 @@ class HggtNode(Node):
             self._frames.set_reference(frame_ids[reference], synced.reference_stamp_ns)
         return frame_ids
 
-    def _express(self, results: list[HandResult], frame_ids: dict[str, str]) -> WorldOutcome:
+    def _express(self, results: list[HandResult], known: KnownCameras | None) -> WorldOutcome:
         """The hands in the world frame when known cameras allow it (else unchanged)."""
-        if self._world is None:
+        if self._world is None or known is None:
             return WorldOutcome(results, None, None, (), "")
-        outcome = self._world_outcome = self._world.express(results, frame_ids)
+        outcome = self._world_outcome = self._world.express(results, known)
         if outcome.problem:
             self.get_logger().warning(
                 f"hands stay in the camera frame: {outcome.problem}",

@@ -17,7 +17,7 @@ are estimates. Its anchor (``frames.anchor_*``) does feed back on purpose: it st
 reference camera hangs, which makes that camera known once the anchor frame connects to the
 world.
 
-The views get the known cameras before prediction (:meth:`WorldFrame.known_poses`), so the
+The views get the known cameras before prediction (:meth:`WorldFrame.known_cameras`), so the
 landmark engine triangulates with them; the hands are expressed in the world afterwards.
 When no camera is known, or no hand sees one, the hands stay in their camera frame and
 :attr:`WorldOutcome.problem` says why in one line (the node logs it, throttled).
@@ -72,6 +72,28 @@ class WorldOutcome:
     alignment: WorldAlignment | None
     known: tuple[str, ...]
     problem: str
+
+
+@dataclass(frozen=True)
+class KnownCameras:
+    """The cameras known for one frameset, from the file and TF.
+
+    Attributes:
+        calibration: the known cameras, keyed by view name.
+        views: the known views, in camera order.
+        problem: why no camera is known ("" when one is, or when nothing went wrong).
+    """
+
+    calibration: Calibration
+    views: tuple[str, ...]
+    problem: str
+
+    def poses(self) -> dict[str, FloatArray]:
+        """View name -> [4, 4] ``cam_from_world`` (metres) of every known view."""
+        return {
+            view: invert_rigid(camera.world_from_cam)
+            for view, camera in self.calibration.cameras.items()
+        }
 
 
 class WorldFrame:
@@ -145,27 +167,26 @@ class WorldFrame:
                     refused.append(str(error))
         return refused
 
-    def known_poses(self, frame_ids: Mapping[str, str]) -> dict[str, FloatArray]:
-        """View name -> [4, 4] ``cam_from_world`` (metres) of every view known now.
+    def known_cameras(self, frame_ids: Mapping[str, str]) -> KnownCameras:
+        """The cameras known now (file and TF), looked up once per frameset.
 
-        The cameras :meth:`express` aligns to (file and TF), given to the views before
-        prediction (``View.cam_from_world``): the landmark engine triangulates with them.
+        The node gives their poses to the views before prediction (``View.cam_from_world``:
+        the landmark engine triangulates with them) and aligns the results to the same
+        cameras afterwards (:meth:`express`), even if TF changes in between.
 
         Args:
             frame_ids: every camera (view) name -> its optical frame id, camera 0 first.
         """
-        calibration, _ = self._calibration(frame_ids)
-        return {
-            view: invert_rigid(camera.world_from_cam)
-            for view, camera in calibration.cameras.items()
-        }
+        calibration, problem = self._calibration(frame_ids)
+        views = tuple(view for view in frame_ids if view in calibration.cameras)
+        return KnownCameras(calibration, views, problem)
 
-    def express(self, results: Sequence[HandResult], frame_ids: Mapping[str, str]) -> WorldOutcome:
+    def express(self, results: Sequence[HandResult], known: KnownCameras) -> WorldOutcome:
         """The hands of one frameset in the world frame, when a known camera allows it.
 
         Args:
             results: the frameset's hands (cameras relative to their reference view).
-            frame_ids: every camera (view) name -> its optical frame id, camera 0 first.
+            known: the frameset's known cameras (:meth:`known_cameras`).
 
         Returns:
             The outcome; ``results`` unchanged when they cannot be aligned. An alignment
@@ -173,22 +194,21 @@ class WorldFrame:
             Without hands, ``world_frame`` is set when a camera is known (the hand-less
             ``/hand/mano`` then carries it).
         """
-        calibration, problem = self._calibration(frame_ids)
-        known = tuple(view for view in frame_ids if view in calibration.cameras)
+        calibration, views = known.calibration, known.views
         if not results:  # a hand-less heartbeat: in the world when the world is reachable
             reachable = self.world_frame if calibration.cameras else None
-            return WorldOutcome([], reachable, None, known, "")
+            return WorldOutcome([], reachable, None, views, "")
         if not calibration.cameras:
-            return WorldOutcome(list(results), None, None, known, problem)
+            return WorldOutcome(list(results), None, None, views, known.problem)
         try:
             world = express_in_world(results, calibration)
         except ValueError as error:
-            return WorldOutcome(list(results), None, None, known, f"alignment failed: {error}")
+            return WorldOutcome(list(results), None, None, views, f"alignment failed: {error}")
         if world.alignment is None:
             seen = sorted({camera.name for hand in results for camera in hand.cameras})
-            problem = f"no hand sees a known camera (known: {list(known)}, seen: {seen})"
-            return WorldOutcome(list(results), None, None, known, problem)
-        return WorldOutcome(world.results, world.world_frame, world.alignment, known, "")
+            problem = f"no hand sees a known camera (known: {list(views)}, seen: {seen})"
+            return WorldOutcome(list(results), None, None, views, problem)
+        return WorldOutcome(world.results, world.world_frame, world.alignment, views, "")
 
     def _calibration(self, frame_ids: Mapping[str, str]) -> tuple[Calibration, str]:
         """The cameras known now, keyed by view, and why none is when that is the case."""

@@ -16,7 +16,7 @@ from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.pipeline.types import CropTransform, HandResult, ViewCamera
 from hggt_ros.health import Health
 from hggt_ros.robot_params import CalibrationSettings
-from hggt_ros.world_frame import WorldFrame, world_health
+from hggt_ros.world_frame import WorldFrame, WorldOutcome, world_health
 
 FRAMES = {"cam0": "cam0_optical", "cam1": "cam1_optical"}
 K = np.array([[500.0, 0.0, 320.0], [0.0, 500.0, 240.0], [0.0, 0.0, 1.0]])
@@ -81,15 +81,19 @@ def _camera_edges() -> tuple[tuple[str, str, np.ndarray], ...]:
     return tuple(("world", FRAMES[name], pose) for name, pose in WORLD_FROM_CAM.items())
 
 
+def _express(world: WorldFrame, results: list[Any]) -> WorldOutcome:
+    return world.express(results, world.known_cameras(FRAMES))
+
+
 def test_two_cameras_from_tf_put_the_hand_in_the_world_at_metric_scale() -> None:
     world = _tf_world()
     # The node's own frames (its prefixes) never feed back, whatever they claim.
     own = ("world", "hggt/cam1_optical", np.eye(4))
     assert world.add_message(_tf_message(*_camera_edges(), own), static=True) == []
-    outcome = world.express([_hand()], FRAMES)
+    outcome = _express(world, [_hand()])
     assert outcome.world_frame == "world" and outcome.problem == ""
     assert outcome.known == ("cam0", "cam1")
-    assert world.express([], FRAMES).world_frame == "world"  # the heartbeat is in the world
+    assert _express(world, []).world_frame == "world"  # the heartbeat is in the world
     assert outcome.alignment is not None
     assert outcome.alignment.scale == pytest.approx(1 / SCALE, rel=1e-6)
     assert outcome.alignment.residual_m == pytest.approx(0.0, abs=1e-9)
@@ -104,15 +108,15 @@ def test_a_disconnected_tree_leaves_the_hands_in_the_camera_frame_saying_why() -
     world = _tf_world()
     world.add_message(_tf_message(("map", "cam0_optical", np.eye(4))), static=False)
     hand = _hand()
-    outcome = world.express([hand], FRAMES)
+    outcome = _express(world, [hand])
     assert outcome.world_frame is None and outcome.alignment is None
     assert outcome.results == [hand] and outcome.known == ()
     assert "no camera frame connects to 'world'" in outcome.problem
     assert "unknown frame 'world'" in outcome.problem and "\n" not in outcome.problem
     world.add_message(_tf_message(("robot", "world", np.eye(4))), static=True)
-    outcome = world.express([hand], FRAMES)
+    outcome = _express(world, [hand])
     assert "'world' and 'cam0_optical' are not connected" in outcome.problem
-    no_hand = world.express([], FRAMES)  # nothing to align, no warning
+    no_hand = _express(world, [])  # nothing to align, no warning
     assert no_hand.problem == "" and no_hand.world_frame is None
 
 
@@ -132,14 +136,14 @@ def test_file_cameras_by_frame_id_and_tf_cameras_are_merged() -> None:
     file = Calibration("world", {"cam1_optical": KnownCamera("c", WORLD_FROM_CAM["cam1"])})
     world = _tf_world(calibration=file)
     world.add_message(_tf_message(_camera_edges()[0]), static=True)
-    outcome = world.express([_hand()], FRAMES)
+    outcome = _express(world, [_hand()])
     assert outcome.known == ("cam0", "cam1") and outcome.world_frame == "world"
     assert outcome.alignment is not None
     assert outcome.alignment.scale == pytest.approx(1 / SCALE, rel=1e-6)
     only_file = _tf_world(from_tf=False, calibration=file)
-    assert not only_file.uses_tf and only_file.express([_hand()], FRAMES).known == ("cam1",)
+    assert not only_file.uses_tf and _express(only_file, [_hand()]).known == ("cam1",)
     stranger = Calibration("world", {"cam9": KnownCamera("cam9", np.eye(4))})
-    problem = _tf_world(from_tf=False, calibration=stranger).express([_hand()], FRAMES).problem
+    problem = _express(_tf_world(from_tf=False, calibration=stranger), [_hand()]).problem
     assert problem == "calibration.file names no camera of this node: ['cam9']"
 
 
@@ -147,7 +151,7 @@ def test_world_health_reports_the_alignment_and_warns_while_not_in_the_world() -
     ok = Health("ok", "3 framesets processed", {"engine": "torch"})
     world = _tf_world()
     world.add_message(_tf_message(*_camera_edges()), static=True)
-    aligned = world_health(ok, world.express([_hand()], FRAMES), "world")
+    aligned = world_health(ok, _express(world, [_hand()]), "world")
     assert (aligned.level, aligned.message) == ("ok", "3 framesets processed")
     values = aligned.values
     assert values["engine"] == "torch" and values["world frame"] == "world"
@@ -156,7 +160,7 @@ def test_world_health_reports_the_alignment_and_warns_while_not_in_the_world() -
     assert values["alignment scale"] == pytest.approx(1 / SCALE)
     assert values["alignment residual (m)"] == pytest.approx(0.0, abs=1e-9)
     assert values["alignment residual (deg)"] == pytest.approx(0.0, abs=1e-4)
-    lost = world_health(ok, _tf_world().express([_hand()], FRAMES), "world")
+    lost = world_health(ok, _express(_tf_world(), [_hand()]), "world")
     assert lost.level == "warn" and lost.message.startswith("not in world: no camera frame")
     assert lost.values["alignment"] == "none" and lost.values["cameras known"] == "none"
     assert world_health(ok, None, "world").values["cameras known"] == "none yet"
@@ -168,8 +172,16 @@ def test_known_poses_are_the_cameras_express_aligns_to() -> None:
     file = Calibration("world", {"cam1_optical": KnownCamera("c", WORLD_FROM_CAM["cam1"])})
     world = _tf_world(calibration=file)
     world.add_message(_tf_message(_camera_edges()[0]), static=True)
-    poses = world.known_poses(FRAMES)
-    assert sorted(poses) == ["cam0", "cam1"]
+    known = world.known_cameras(FRAMES)
+    poses = known.poses()
+    assert sorted(poses) == ["cam0", "cam1"] and known.views == ("cam0", "cam1")
     for name, cam_from_world in poses.items():
         np.testing.assert_allclose(cam_from_world @ WORLD_FROM_CAM[name], np.eye(4), atol=1e-9)
-    assert _tf_world().known_poses(FRAMES) == {}  # an empty tree knows no camera
+    # One lookup per frameset: TF moving camera 0 later does not change this frameset's.
+    world.add_message(_tf_message(("world", "cam0_optical", np.eye(4))), static=True)
+    outcome = world.express([_hand()], known)
+    assert outcome.alignment is not None
+    np.testing.assert_allclose(
+        invert_rigid(outcome.results[0].cameras[0].cam_from_ref), WORLD_FROM_CAM["cam0"], atol=1e-6
+    )
+    assert _tf_world().known_cameras(FRAMES).poses() == {}  # an empty tree knows no camera
