@@ -4,7 +4,9 @@
 
 ``start_node`` runs a node on a private ROS domain; ``workspace`` builds a colcon workspace
 holding the checkout and ``start_launch`` runs ``ros2 launch`` in it (they need
-../shared/ros, installed by tools/setup_ros_env.sh, and skip without it).
+../shared/ros, installed by tools/setup_ros_env.sh, and skip without it). ``launch_rig``
+makes the launched node's surroundings (:class:`Rig`: cameras publishing images, output
+subscribers) on the workspace's domain, and ``stop_launch`` ends a launch as Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,6 +31,14 @@ PREFIX = REPO / ".ros-install"
 CLI_ENV = PREFIX / "cli" / "env.sh"
 COLCON = PREFIX / "colcon" / "bin" / "colcon"
 NodeStarter = Callable[[str, list[str]], tuple[subprocess.Popen[str], int]]
+HEIGHT, WIDTH = 48, 64
+"""Size of the random images of :func:`image_message` (pixels)."""
+START_TIMEOUT_S = 90.0
+"""How long a launched node may take to subscribe to its cameras and advertise its outputs."""
+OUTPUT_TIMEOUT_S = 30.0
+"""How long a frameset may take to come back as ``/hand/mano`` (re-sent every 2 s)."""
+STOP_TIMEOUT_S = 30.0
+"""How long a launch may take to end after SIGINT."""
 
 
 @pytest.fixture
@@ -153,3 +165,129 @@ def start_launch(workspace: Workspace, tmp_path: Path) -> Iterator[Any]:
 def session_alive() -> Callable[[int], list[int]]:
     """The processes still alive in the session a launch started (by its leader's id)."""
     return _session_alive
+
+
+def _stop_launch(process: subprocess.Popen[bytes], log: Path) -> str:
+    """Ctrl-C: SIGINT to the launch's process group; returns the log once it has ended."""
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"launch ignored SIGINT for {STOP_TIMEOUT_S} s:\n{log.read_text()}")
+    return log.read_text(errors="replace")
+
+
+@pytest.fixture
+def stop_launch() -> Callable[[subprocess.Popen[bytes], Path], str]:
+    """``stop(process, log)``: Ctrl-C to a launch from ``start_launch``; returns its log."""
+    return _stop_launch
+
+
+def image_message(camera: str, stamp_ns: int, pixels: np.ndarray | None = None) -> Any:
+    """An rgb8 image of frame ``CAMERA_optical_frame``: ``pixels`` [H, W, 3] uint8, or random."""
+    from sensor_msgs.msg import Image
+
+    if pixels is None:
+        rng = np.random.default_rng(stamp_ns % 2**32)
+        pixels = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    height, width = pixels.shape[:2]
+    message = Image(height=height, width=width, encoding="rgb8", step=width * 3)
+    message.data = np.ascontiguousarray(pixels).tobytes()
+    message.header.stamp.sec, message.header.stamp.nanosec = divmod(stamp_ns, 10**9)
+    message.header.frame_id = f"{camera}_optical_frame"
+    return message
+
+
+class Rig:
+    """Cameras publishing on /NAME/image_raw, a /hand/mano subscriber and any others (``keep``)."""
+
+    def __init__(self, domain: int, cameras: tuple[str, ...], reliable: bool = False) -> None:
+        import rclpy
+        import rclpy.context
+        import rclpy.executors
+        from rclpy.qos import QoSProfile, QoSReliabilityPolicy, qos_profile_sensor_data
+        from sensor_msgs.msg import Image, JointState
+
+        self.context = rclpy.context.Context()
+        rclpy.init(context=self.context, domain_id=domain)
+        self.node = rclpy.create_node("hggt_launch_test_rig", context=self.context)
+        self.executor = rclpy.executors.SingleThreadedExecutor(context=self.context)
+        self.executor.add_node(self.node)
+        qos = (
+            QoSProfile(depth=5, reliability=QoSReliabilityPolicy.RELIABLE)
+            if reliable
+            else qos_profile_sensor_data
+        )
+        self.cameras = {
+            name: self.node.create_publisher(Image, f"/{name}/image_raw", qos) for name in cameras
+        }
+        self.mano: list[Any] = []
+        self.mano_subscription = self.node.create_subscription(
+            JointState, "/hand/mano", self.mano.append, 50
+        )
+
+    def keep(self, topic: str, kind: Any, qos: Any = 50) -> list[Any]:
+        """Subscribes to ``topic``; returns the list its messages are appended to."""
+        received: list[Any] = []
+        self.node.create_subscription(kind, topic, received.append, qos)
+        return received
+
+    def spin_until(self, done: Callable[[], bool], timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while not done() and time.monotonic() < deadline:
+            self.executor.spin_once(timeout_sec=0.02)
+        return bool(done())
+
+    def mano_stamps(self) -> set[int]:
+        return {m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in self.mano}
+
+    def wait_until_connected(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        """Until the launched node reads every camera and publishes /hand/mano (or died)."""
+        ready = self.spin_until(
+            lambda: (
+                process.poll() is not None
+                or (
+                    all(p.get_subscription_count() for p in self.cameras.values())
+                    and self.mano_subscription.get_publisher_count() > 0
+                )
+            ),
+            START_TIMEOUT_S,
+        )
+        assert ready and process.poll() is None, f"the node did not start:\n{log.read_text()}"
+
+    def send_framesets(
+        self, stamps: list[int], pixels: dict[str, np.ndarray] | None = None
+    ) -> None:
+        """One frameset per stamp, each sent (again every 2 s) until its /hand/mano arrives."""
+        for stamp_ns in stamps:
+            deadline = time.monotonic() + OUTPUT_TIMEOUT_S
+            while stamp_ns not in self.mano_stamps() and time.monotonic() < deadline:
+                for name, publisher in self.cameras.items():
+                    publisher.publish(image_message(name, stamp_ns, (pixels or {}).get(name)))
+                self.spin_until(lambda s=stamp_ns: s in self.mano_stamps(), 2.0)
+            missing = stamp_ns not in self.mano_stamps()
+            assert not missing, f"no /hand/mano for the frameset at {stamp_ns} ns"
+
+    def close(self) -> None:
+        import rclpy
+
+        self.executor.shutdown()
+        self.node.destroy_node()
+        rclpy.shutdown(context=self.context)
+
+
+@pytest.fixture
+def launch_rig(workspace: Workspace) -> Iterator[Callable[..., Rig]]:
+    """``make(cameras, reliable=False)``: a :class:`Rig` on the workspace's ROS domain.
+
+    The rigs made are closed at teardown.
+    """
+    rigs: list[Rig] = []
+
+    def make(cameras: tuple[str, ...], reliable: bool = False) -> Rig:
+        rigs.append(Rig(int(workspace.env["ROS_DOMAIN_ID"]), cameras, reliable))
+        return rigs[-1]
+
+    yield make
+    for rig in rigs:
+        rig.close()

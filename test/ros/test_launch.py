@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -38,85 +37,7 @@ yaml = pytest.importorskip("yaml", reason="PyYAML comes with the ROS environment
 
 CAMERAS = ("cam0", "cam1", "cam2")
 FRAMESETS = 3
-HEIGHT, WIDTH = 48, 64
 START_TIMEOUT_S = 90.0
-OUTPUT_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 30.0
-
-
-def _image(camera: str, stamp_ns: int, pixels: np.ndarray | None = None) -> Any:
-    """An rgb8 image: ``pixels`` [H, W, 3] uint8, or random pixels of HEIGHT x WIDTH."""
-    from sensor_msgs.msg import Image
-
-    if pixels is None:
-        rng = np.random.default_rng(stamp_ns % 2**32)
-        pixels = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
-    height, width = pixels.shape[:2]
-    message = Image(height=height, width=width, encoding="rgb8", step=width * 3)
-    message.data = np.ascontiguousarray(pixels).tobytes()
-    message.header.stamp.sec, message.header.stamp.nanosec = divmod(stamp_ns, 10**9)
-    message.header.frame_id = f"{camera}_optical_frame"
-    return message
-
-
-class Rig:
-    """Cameras publishing on /NAME/image_raw and a /hand/mano subscriber."""
-
-    def __init__(
-        self, domain: int, cameras: tuple[str, ...] = CAMERAS, reliable: bool = False
-    ) -> None:
-        import rclpy
-        import rclpy.context
-        import rclpy.executors
-        from rclpy.qos import QoSProfile, QoSReliabilityPolicy, qos_profile_sensor_data
-        from sensor_msgs.msg import Image, JointState
-
-        self.context = rclpy.context.Context()
-        rclpy.init(context=self.context, domain_id=domain)
-        self.node = rclpy.create_node("hggt_launch_test_rig", context=self.context)
-        self.executor = rclpy.executors.SingleThreadedExecutor(context=self.context)
-        self.executor.add_node(self.node)
-        qos = (
-            QoSProfile(depth=5, reliability=QoSReliabilityPolicy.RELIABLE)
-            if reliable
-            else qos_profile_sensor_data
-        )
-        self.cameras = {
-            name: self.node.create_publisher(Image, f"/{name}/image_raw", qos) for name in cameras
-        }
-        self.mano: list[Any] = []
-        self.mano_subscription = self.node.create_subscription(
-            JointState, "/hand/mano", self.mano.append, 50
-        )
-
-    def spin_until(self, done: Any, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while not done() and time.monotonic() < deadline:
-            self.executor.spin_once(timeout_sec=0.02)
-        return bool(done())
-
-    def mano_stamps(self) -> set[int]:
-        return {m.header.stamp.sec * 10**9 + m.header.stamp.nanosec for m in self.mano}
-
-    def close(self) -> None:
-        import rclpy
-
-        self.executor.shutdown()
-        self.node.destroy_node()
-        rclpy.shutdown(context=self.context)
-
-
-def _send_framesets(
-    rig: Rig, stamps: list[int], pixels: dict[str, np.ndarray] | None = None
-) -> None:
-    """One frameset per stamp, each sent (again every 2 s) until its /hand/mano arrives."""
-    for stamp_ns in stamps:
-        deadline = time.monotonic() + OUTPUT_TIMEOUT_S
-        while stamp_ns not in rig.mano_stamps() and time.monotonic() < deadline:
-            for name, publisher in rig.cameras.items():
-                publisher.publish(_image(name, stamp_ns, (pixels or {}).get(name)))
-            rig.spin_until(lambda s=stamp_ns: s in rig.mano_stamps(), 2.0)
-        assert stamp_ns in rig.mano_stamps(), f"no /hand/mano for the frameset at {stamp_ns} ns"
 
 
 def _ros2(workspace: Any, *arguments: str) -> str:
@@ -129,46 +50,19 @@ def _ros2(workspace: Any, *arguments: str) -> str:
     return result.stdout
 
 
-def _stop(process: subprocess.Popen[bytes], log: Path) -> str:
-    """Ctrl-C: SIGINT to the launch's process group; returns the log once it has ended."""
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"launch ignored SIGINT for {STOP_TIMEOUT_S} s:\n{log.read_text()}")
-    return log.read_text(errors="replace")
-
-
-def _wait_until_connected(rig: Rig, process: subprocess.Popen[bytes], log: Path) -> None:
-    ready = rig.spin_until(
-        lambda: (
-            process.poll() is not None
-            or (
-                all(p.get_subscription_count() for p in rig.cameras.values())
-                and rig.mano_subscription.get_publisher_count() > 0
-            )
-        ),
-        START_TIMEOUT_S,
-    )
-    assert ready and process.poll() is None, f"the node did not start:\n{log.read_text()}"
-
-
 def test_ros2_launch_streams_sets_parameters_and_stops_on_ctrl_c(
-    workspace: Any, start_launch: Any, session_alive: Any
+    workspace: Any, start_launch: Any, launch_rig: Any, stop_launch: Any, session_alive: Any
 ) -> None:
     started_s = time.monotonic()
     process, log = start_launch("cameras:=[cam0, cam1, cam2]", "engine:=torch")
-    rig = Rig(int(workspace.env["ROS_DOMAIN_ID"]))
-    try:
-        _wait_until_connected(rig, process, log)
-        first_ns = time.time_ns()
-        stamps = [first_ns + k * 100_000_000 for k in range(FRAMESETS)]
-        _send_framesets(rig, stamps)
-        streamed_s = time.monotonic() - started_s
-        set_output = _ros2(workspace, "param", "set", "/hggt_node", "sync.slop_s", "0.05")
-    finally:
-        rig.close()
-    text = _stop(process, log)
+    rig = launch_rig(CAMERAS)
+    rig.wait_until_connected(process, log)
+    first_ns = time.time_ns()
+    stamps = [first_ns + k * 100_000_000 for k in range(FRAMESETS)]
+    rig.send_framesets(stamps)
+    streamed_s = time.monotonic() - started_s
+    set_output = _ros2(workspace, "param", "set", "/hggt_node", "sync.slop_s", "0.05")
+    text = stop_launch(process, log)
     assert process.returncode == 0, text
     deadline = time.monotonic() + 5.0
     while session_alive(process.pid) and time.monotonic() < deadline:
@@ -263,8 +157,9 @@ def test_use_rviz_writes_an_rviz_config_for_this_launch(
 
 
 def test_ros2_launch_without_weights_reconstructs_real_hands(
-    workspace: Any,
     start_launch: Any,
+    launch_rig: Any,
+    stop_launch: Any,
     examples_dir: Path,
     mediapipe_ready: None,
     tmp_path: Path,
@@ -280,14 +175,11 @@ def test_ros2_launch_without_weights_reconstructs_real_hands(
     params = tmp_path / "reliable.yaml"
     params.write_text("/**:\n  ros__parameters:\n    cameras.qos: reliable\n")
     process, log = start_launch("cameras:=[cam0, cam1]", f"params_file:={params}")
-    rig = Rig(int(workspace.env["ROS_DOMAIN_ID"]), tuple(pixels), reliable=True)
-    try:
-        _wait_until_connected(rig, process, log)
-        stamps = [time.time_ns() + k * 100_000_000 for k in range(2)]
-        _send_framesets(rig, stamps, pixels)
-    finally:
-        rig.close()
-    text = _stop(process, log)
+    rig = launch_rig(tuple(pixels), reliable=True)
+    rig.wait_until_connected(process, log)
+    stamps = [time.time_ns() + k * 100_000_000 for k in range(2)]
+    rig.send_framesets(stamps, pixels)
+    text = stop_launch(process, log)
     assert process.returncode == 0, text
     assert "landmarks on cpu" in text
     by_stamp = {m.header.stamp.sec * 10**9 + m.header.stamp.nanosec: m for m in rig.mano}
