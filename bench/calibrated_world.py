@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 from bench_common import write_header, write_report
-from landmark_fusion import NOISE_LEVELS, RIGS, Scene, make_scenes, observe
+from landmark_fusion import NOISE_LEVELS, RIGS, Scene, make_scenes
 
 from hggt_core.base.hand_skeleton import OPENPOSE_PARENTS
 from hggt_core.bench.report import host_info, markdown_table
@@ -53,6 +53,7 @@ from hggt_core.calibration import (
 from hggt_core.geometry.hand_cameras import fuse_views
 from hggt_core.geometry.numpy_transforms import invert_rigid
 from hggt_core.pipeline.types import CropTransform, HandResult, ViewCamera
+from hggt_core.render.landmark_views import simulated_landmarks
 
 KNOWN_COUNTS = (0, 1, 2, 4)
 """How many cameras are known (the first ones of each scene), aligned after the fusion."""
@@ -146,7 +147,7 @@ def measure(
     grid += [("fusion", known) for known in FUSION_COUNTS]
     per_row: dict[tuple[str, int], list[dict[str, float]]] = {row: [] for row in grid}
     for scene in scenes:
-        observations = observe(scene, NOISE_LEVELS[level], rng)
+        observations = simulated_landmarks(scene, NOISE_LEVELS[level], rng)
         world_from_ref = _random_world_from_ref(rng)
         estimated = fuse_views(observations)
         for mode, known in grid:

@@ -50,12 +50,10 @@ from bench_common import write_header, write_report
 
 from hggt_core.bench.report import host_info, markdown_table
 from hggt_core.geometry.hand_cameras import FusedHand, ViewObservation, fuse_views
-from hggt_core.geometry.numpy_transforms import invert_rigid
-from hggt_core.geometry.pnp import project_pinhole
 from hggt_core.mano import ManoLayer, make_synthetic_mano
 from hggt_core.mano.fit import ManoFitter, ProjectedView
 from hggt_core.metrics import evaluate_hand, rotation_error_deg
-from hggt_core.render.rig import cameras_looking_at, hand_axes
+from hggt_core.render.landmark_views import LandmarkScene, landmark_scene, simulated_landmarks
 from hggt_core.render.scene import random_hand_parameters
 from hggt_core.render.scene_config import SceneConfig
 
@@ -76,13 +74,11 @@ TARGET_MS = 5.0
 
 
 @dataclass(frozen=True)
-class Scene:
-    """Ground truth of one scene (camera 0's frame, metres)."""
+class Scene(LandmarkScene):
+    """A hand and its cameras, with the table's baseline hand."""
 
-    joints: np.ndarray  # [21, 3]
-    mean_hand: np.ndarray  # [21, 3] mean pose and shape, true orientation and wrist
-    cam_from_ref: np.ndarray  # [S, 4, 4]
-    intrinsics: np.ndarray  # [S, 3, 3]
+    mean_hand: np.ndarray
+    """[21, 3] mean pose and shape at the hand's orientation and wrist, camera 0's frame (m)."""
 
 
 def make_scenes(count: int, views: int, rig: SceneConfig, seed: int) -> list[Scene]:
@@ -99,34 +95,12 @@ def make_scenes(count: int, views: int, rig: SceneConfig, seed: int) -> list[Sce
     scenes = []
     camera_rng = np.random.default_rng(seed + views)
     for hand, mean_hand in zip(joints, mean, strict=True):
-        cameras = cameras_looking_at(hand.mean(0), views, camera_rng, rig, hand_axes(hand))
-        ref_from_world = cameras[0].cam_from_world
-        cam_from_ref = np.stack([c.cam_from_world @ invert_rigid(ref_from_world) for c in cameras])
+        seen = landmark_scene(hand, views, camera_rng, rig)
         placed = mean_hand - mean_hand[0] + hand[0]
-        scenes.append(
-            Scene(
-                hand @ ref_from_world[:3, :3].T + ref_from_world[:3, 3],
-                placed @ ref_from_world[:3, :3].T + ref_from_world[:3, 3],
-                cam_from_ref,
-                np.stack([c.intrinsics for c in cameras]),
-            )
-        )
+        ref_from_world = seen.ref_from_world
+        mean_ref = placed @ ref_from_world[:3, :3].T + ref_from_world[:3, 3]
+        scenes.append(Scene(**vars(seen), mean_hand=mean_ref))
     return scenes
-
-
-def observe(
-    scene: Scene, noise: tuple[float, float, float], rng: np.random.Generator
-) -> list[ViewObservation]:
-    """MediaPipe-like landmarks of every view of a scene."""
-    uv_px, world_m, squash = noise
-    observations = []
-    for cam_from_ref, intrinsics in zip(scene.cam_from_ref, scene.intrinsics, strict=True):
-        points = scene.joints @ cam_from_ref[:3, :3].T + cam_from_ref[:3, 3]
-        uv = project_pinhole(points, intrinsics) + rng.normal(scale=uv_px, size=(21, 2))
-        world = points - points.mean(0) + rng.normal(scale=world_m, size=(21, 3))
-        world[:, 2] *= squash
-        observations.append(ViewObservation(uv, world, intrinsics))
-    return observations
 
 
 def _hand_errors(predicted: list[np.ndarray], truth: list[np.ndarray]) -> tuple[float, ...]:
@@ -162,7 +136,7 @@ def measure(
     rng = np.random.default_rng(seed)
     fused_joints, fitted_joints, single_joints, rotations, times_ms, kept = [], [], [], [], [], []
     for scene in scenes:
-        observations = observe(scene, NOISE_LEVELS[level], rng)
+        observations = simulated_landmarks(scene, NOISE_LEVELS[level], rng)
         for _ in range(repeats):
             start = time.perf_counter()
             fused = fuse_views(observations)

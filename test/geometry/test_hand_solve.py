@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -22,10 +21,9 @@ from hggt_core.calibration import Calibration, KnownCamera, align_to_world, to_w
 from hggt_core.geometry.hand_bundle import HandPriors, refine_cameras_and_joints
 from hggt_core.geometry.hand_cameras import FusedHand, ViewObservation, fuse_views
 from hggt_core.geometry.numpy_transforms import invert_rigid
-from hggt_core.geometry.pnp import project_pinhole
 from hggt_core.mano import ManoLayer, make_synthetic_mano
 from hggt_core.pipeline.types import CropTransform, HandResult, ViewCamera
-from hggt_core.render.rig import cameras_looking_at, hand_axes
+from hggt_core.render.landmark_views import LandmarkScene, landmark_scene, simulated_landmarks
 from hggt_core.render.scene import random_hand_parameters
 from hggt_core.render.scene_config import SceneConfig
 
@@ -35,19 +33,13 @@ NOISE = {"low": (2.0, 0.005, 1.0), "high": (5.0, 0.015, 0.8)}
 SCENES = 12
 
 
-class Scene(NamedTuple):
-    joints: np.ndarray  # [21, 3] in camera 0's frame, metres
-    cam_from_ref: np.ndarray  # [S, 4, 4]
-    intrinsics: np.ndarray  # [S, 3, 3]
-
-
 @functools.lru_cache(maxsize=1)
 def _layer() -> ManoLayer:
     return ManoLayer(make_synthetic_mano())
 
 
 @functools.lru_cache(maxsize=SCENES)
-def make_scene(seed: int) -> Scene:
+def make_scene(seed: int) -> LandmarkScene:
     """A random hand seen by four cameras."""
     rng = np.random.default_rng(seed)
     params = random_hand_parameters(rng, RIG)
@@ -56,31 +48,18 @@ def make_scene(seed: int) -> Scene:
             torch.as_tensor(params.hand_pose, dtype=torch.float32)[None],
             torch.as_tensor(params.betas, dtype=torch.float32)[None],
         )
-    joints = output.joints[0].double().numpy()
-    cameras = cameras_looking_at(joints.mean(0), 4, rng, RIG, hand_axes(joints))
-    ref_from_world = cameras[0].cam_from_world
-    cam_from_ref = np.stack([c.cam_from_world @ invert_rigid(ref_from_world) for c in cameras])
-    joints_ref = joints @ ref_from_world[:3, :3].T + ref_from_world[:3, 3]
-    return Scene(joints_ref, cam_from_ref, np.stack([c.intrinsics for c in cameras]))
+    return landmark_scene(output.joints[0].double().numpy(), 4, rng, RIG)
 
 
 def observe(
-    scene: Scene, seed: int, level: str, world_scale: float = 1.0
+    scene: LandmarkScene, seed: int, level: str, world_scale: float = 1.0
 ) -> list[ViewObservation]:
     """Noisy landmarks; ``world_scale`` scales the world landmarks (a wrongly sized hand)."""
-    uv_px, world_m, squash = NOISE[level]
     rng = np.random.default_rng(seed + 1000)
-    observations = []
-    for cam_from_ref, intrinsics in zip(scene.cam_from_ref, scene.intrinsics, strict=True):
-        points = scene.joints @ cam_from_ref[:3, :3].T + cam_from_ref[:3, 3]
-        uv = project_pinhole(points, intrinsics) + rng.normal(scale=uv_px, size=(21, 2))
-        world = points - points.mean(0) + rng.normal(scale=world_m, size=(21, 3))
-        world[:, 2] *= squash
-        observations.append(ViewObservation(uv, world * world_scale, intrinsics))
-    return observations
+    return simulated_landmarks(scene, NOISE[level], rng, world_scale)
 
 
-def known(scene: Scene, count: int) -> dict[int, np.ndarray]:
+def known(scene: LandmarkScene, count: int) -> dict[int, np.ndarray]:
     return {view: scene.cam_from_ref[view] for view in range(count)}
 
 
@@ -88,7 +67,7 @@ def mpjpe_m(joints: np.ndarray, truth: np.ndarray) -> float:
     return float(np.linalg.norm(joints - truth, axis=-1).mean())
 
 
-def aligned_after_m(scene: Scene, fused: FusedHand, count: int) -> float:
+def aligned_after_m(scene: LandmarkScene, fused: FusedHand, count: int) -> float:
     """MPJPE of the estimate aligned to ``count`` true cameras (world = camera 0's frame)."""
     crop = CropTransform(0.0, 0.0, 1.0, 224)
     cameras = tuple(
@@ -145,16 +124,8 @@ def test_known_cameras_come_back_exactly_and_the_others_are_estimated() -> None:
     np.testing.assert_allclose(exact.cam_from_ref, scene.cam_from_ref, atol=1e-5)
 
 
-def _exact(scene: Scene) -> list[ViewObservation]:
-    observations = []
-    for cam_from_ref, intrinsics in zip(scene.cam_from_ref, scene.intrinsics, strict=True):
-        points = scene.joints @ cam_from_ref[:3, :3].T + cam_from_ref[:3, 3]
-        observations.append(
-            ViewObservation(
-                project_pinhole(points, intrinsics), points - points.mean(0), intrinsics
-            )
-        )
-    return observations
+def _exact(scene: LandmarkScene) -> list[ViewObservation]:
+    return simulated_landmarks(scene, (0.0, 0.0, 1.0), np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("world_scale", [0.75, 1.3])
